@@ -1,0 +1,81 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every Titan target compiles in Swift 6 language mode with warnings treated as errors.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "Titan",
+    products: [
+        .executable(name: "titan-master", targets: ["titan-master"]),
+        .executable(name: "titan-worker", targets: ["titan-worker"]),
+        .executable(name: "titan-cli", targets: ["titan-cli"]),
+        .executable(name: "titan-load", targets: ["titan-load"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries, each with a shim header of typed wrappers (variadic C is unavailable in Swift).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+
+        // Pure layers: values, no I/O.
+        .target(name: "ClusterModel", swiftSettings: strict),
+        .target(
+            name: "WireProtocol",
+            dependencies: [
+                "ClusterModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // I/O layers.
+        .target(name: "CurlSupport", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "EtcdClient", dependencies: ["CurlSupport"], swiftSettings: strict),
+        .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
+        .target(name: "LogStream", dependencies: ["CLZ4"], swiftSettings: strict),
+
+        // Thin executables.
+        .executableTarget(
+            name: "titan-master",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "titan-worker",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "titan-cli",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "titan-load",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
+        // Tests: one target per module; the ones for I/O modules talk to the real etcd and dockerd.
+        .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
+        .testTarget(
+            name: "WireProtocolTests",
+            dependencies: [
+                "WireProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"], swiftSettings: strict),
+        .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
+        .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),
+    ]
+)

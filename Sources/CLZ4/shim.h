@@ -1,0 +1,3 @@
+// liblz4's block and frame APIs; nothing variadic, so no wrappers are needed.
+#include <lz4.h>
+#include <lz4frame.h>

@@ -1,0 +1,6 @@
+import XCTest
+@testable import ClusterModel
+
+final class ClusterModelPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}

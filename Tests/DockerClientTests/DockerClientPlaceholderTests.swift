@@ -1,0 +1,6 @@
+import XCTest
+@testable import DockerClient
+
+final class DockerClientPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}

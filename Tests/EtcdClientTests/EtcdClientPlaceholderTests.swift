@@ -1,0 +1,6 @@
+import XCTest
+@testable import EtcdClient
+
+final class EtcdClientPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}

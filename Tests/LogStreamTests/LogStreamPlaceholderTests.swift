@@ -1,0 +1,6 @@
+import XCTest
+@testable import LogStream
+
+final class LogStreamPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import WireProtocol
+
+final class WireProtocolPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}
