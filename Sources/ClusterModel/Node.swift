@@ -1,0 +1,72 @@
+/// What a worker says about itself when it registers (`/titan/v1/nodes/<id>`, DESIGN §6).
+public struct NodeDescriptor: Hashable, Sendable, Codable {
+    /// The node's identifier.
+    public var id: NodeID
+    /// Where the node can be reached, for a person (`host:port` or a host name). May be empty.
+    public var address: String
+    /// The resources the node offers to jobs.
+    public var capacity: Resources
+    /// The node's labels, matched against job node selectors.
+    public var labels: [String: String]
+    /// The runtimes the node can run.
+    public var runtimes: Set<Runtime>
+    /// The worker's software version, for a person. May be empty.
+    public var version: String
+
+    /// Creates a node description.
+    public init(
+        id: NodeID,
+        address: String = "",
+        capacity: Resources,
+        labels: [String: String] = [:],
+        runtimes: Set<Runtime>,
+        version: String = ""
+    ) {
+        self.id = id
+        self.address = address
+        self.capacity = capacity
+        self.labels = labels
+        self.runtimes = runtimes
+        self.version = version
+    }
+
+    /// Whether every label of `selector` is a label of this node with the same value.
+    public func matches(selector: [String: String]) -> Bool {
+        selector.allSatisfy { self.labels[$0.key] == $0.value }
+    }
+}
+
+/// A node as the leader sees it: its description plus what it runs now.
+public struct NodeStatus: Hashable, Sendable, Codable {
+    /// What the node registered.
+    public var descriptor: NodeDescriptor
+    /// The sum of the requests of the jobs placed on the node and not finished.
+    public var allocated: Resources
+    /// How many jobs are placed on the node and not finished.
+    public var jobCount: UInt32
+    /// Whether the node accepts no new jobs (its running jobs continue).
+    public var draining: Bool
+    /// Whether the worker holds a session to the leader right now.
+    public var connected: Bool
+
+    /// Creates a node status.
+    public init(
+        descriptor: NodeDescriptor,
+        allocated: Resources = .zero,
+        jobCount: UInt32 = 0,
+        draining: Bool = false,
+        connected: Bool = false
+    ) {
+        self.descriptor = descriptor
+        self.allocated = allocated
+        self.jobCount = jobCount
+        self.draining = draining
+        self.connected = connected
+    }
+
+    /// The node's identifier.
+    public var id: NodeID { self.descriptor.id }
+
+    /// Capacity not yet allocated (negative if the node is overcommitted).
+    public var free: Resources { self.descriptor.capacity - self.allocated }
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import ClusterModel
-
-final class ClusterModelPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}
