@@ -25,6 +25,7 @@ let package = Package(
 
         // Pure layers: values, no I/O.
         .target(name: "ClusterModel", swiftSettings: strict),
+        .target(name: "Placement", dependencies: ["ClusterModel"], swiftSettings: strict),
         .target(
             name: "WireProtocol",
             dependencies: [
@@ -65,6 +66,7 @@ let package = Package(
 
         // Tests: one target per module; the ones for I/O modules talk to the real etcd and dockerd.
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),
         .testTarget(
             name: "WireProtocolTests",
             dependencies: [
