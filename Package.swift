@@ -42,6 +42,18 @@ let package = Package(
         .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "LogStream", dependencies: ["CLZ4"], swiftSettings: strict),
 
+        // The master and the worker as libraries of services; the executables only parse flags.
+        .target(
+            name: "MasterCore",
+            dependencies: [
+                "ClusterModel", "Placement", "WireProtocol", "EtcdClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Thin executables.
         .executableTarget(
             name: "titan-master",
