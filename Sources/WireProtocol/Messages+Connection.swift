@@ -43,6 +43,7 @@ public struct ErrorMessage: Hashable, Sendable, WirePayload {
     init(from reader: inout WireReader) throws(WireError) {
         self.correlationID = try reader.readInteger("Error.correlationID")
         self.code = WireErrorCode(rawValue: try reader.readInteger("Error.code"))
+        reader.annotateLastTraceEntry(self.code.name)
         self.message = try reader.readString("Error.message", limit: WireLimits.maxErrorMessageBytes)
     }
 }

@@ -8,6 +8,12 @@ import NIOCore
 protocol WireEnum: CaseIterable {
     /// The byte on the wire.
     var wireCode: UInt8 { get }
+    /// The value's name, for traces and test-vector annotations.
+    var wireName: String { get }
+}
+
+extension WireEnum where Self: RawRepresentable, RawValue == String {
+    var wireName: String { self.rawValue }
 }
 
 extension WireEnum {
@@ -86,6 +92,14 @@ extension PeerRole: WireEnum {
         case .worker: return 2
         }
     }
+
+    /// The role's name: `client` or `worker`.
+    public var wireName: String {
+        switch self {
+        case .client: return "client"
+        case .worker: return "worker"
+        }
+    }
 }
 
 extension WireReader {
@@ -95,6 +109,7 @@ extension WireReader {
         guard let value = Value(wireCode: code) else {
             throw WireError.invalidValue(field: field, detail: "unknown code \(code)")
         }
+        self.annotateLastTraceEntry(value.wireName)
         return value
     }
 
@@ -118,6 +133,7 @@ extension WireReader {
         guard bits & ~known == 0 else {
             throw WireError.invalidValue(field: field, detail: "unknown bits in mask \(bits)")
         }
+        self.annotateLastTraceEntry(set.map(\.wireCode).sorted().map { "\(Value(wireCode: $0)!.wireName)" }.joined(separator: ", "))
         return set
     }
 }

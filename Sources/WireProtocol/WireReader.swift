@@ -59,6 +59,13 @@ struct WireReader {
         }
     }
 
+    /// Appends ` (note)` to the value of the last trace entry, when tracing.
+    mutating func annotateLastTraceEntry(_ note: @autoclosure () -> String) {
+        if let last = self.trace?.indices.last {
+            self.trace![last].value += " (\(note()))"
+        }
+    }
+
     /// Reads a big-endian integer.
     mutating func readInteger<Value: FixedWidthInteger>(_ field: String, as: Value.Type = Value.self) throws(WireError) -> Value {
         try self.readInteger(field, part: "", as: Value.self)
@@ -120,7 +127,7 @@ struct WireReader {
         guard let string = String(validating: bytes.readableBytesView, as: UTF8.self) else {
             throw WireError.invalidUTF8(field: field)
         }
-        self.note(field, "", from: offset, "\"\(string)\"")
+        self.note(field, "", from: offset, string.debugDescription)
         return string
     }
 
