@@ -172,3 +172,19 @@ public struct Frame: Hashable, Sendable {
         self.payload = payload
     }
 }
+
+extension Frame {
+    /// The correlation id to echo in an `Error` about this frame.
+    ///
+    /// Every request starts with its `u64` correlation id, so for a request type, and for a type
+    /// unknown to this version (`Protocol/README.md`, § Compatibility), this is the first 8
+    /// payload bytes, or 0 if the payload is shorter. For every other known type it is 0: those
+    /// messages carry no correlation id.
+    public var correlationIDForError: UInt64 {
+        let isRequest = (WireMessageType.submitJobs.rawValue...WireMessageType.watchJobs.rawValue).contains(self.type.rawValue)
+        guard isRequest || self.type.name == nil else {
+            return 0
+        }
+        return self.payload.getInteger(at: self.payload.readerIndex, as: UInt64.self) ?? 0
+    }
+}

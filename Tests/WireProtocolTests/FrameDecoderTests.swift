@@ -157,3 +157,14 @@ final class FrameDecoderTests: XCTestCase {
 enum JobIDFixtures {
     static let tooLong = String(repeating: "x", count: 129)
 }
+
+final class FrameTests: XCTestCase {
+    func testCorrelationIDForError() {
+        let corr = ByteBuffer(bytes: [0, 0, 0, 0, 0, 0, 0, 9, 0xFF])
+        XCTAssertEqual(Frame(type: .getJob, payload: corr).correlationIDForError, 9, "a request")
+        XCTAssertEqual(Frame(type: WireMessageType(rawValue: 0x7777), payload: corr).correlationIDForError, 9, "an unknown type")
+        XCTAssertEqual(Frame(type: WireMessageType(rawValue: 0x7777), payload: ByteBuffer(bytes: [1])).correlationIDForError, 0)
+        XCTAssertEqual(Frame(type: .started, payload: corr).correlationIDForError, 0, "a report has none")
+        XCTAssertEqual(Frame(type: .submitResult, payload: corr).correlationIDForError, 0, "never answer a response")
+    }
+}
