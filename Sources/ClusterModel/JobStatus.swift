@@ -94,7 +94,7 @@ public struct JobSummary: Hashable, Sendable, Codable {
 }
 
 /// A job in full: identity, spec and status.
-public struct JobInfo: Hashable, Sendable, Codable {
+public struct JobDetails: Hashable, Sendable, Codable {
     /// The job's identifier.
     public var id: JobID
     /// What the user submitted.

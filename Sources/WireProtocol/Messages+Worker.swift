@@ -1,0 +1,127 @@
+import ClusterModel
+import NIOCore
+
+/// `Assign` (0x0301, server to worker): run this attempt of a job.
+///
+/// The worker reports on it with `Started` and `Exited` carrying the same epoch.
+public struct Assign: Hashable, Sendable, WirePayload {
+    /// The job.
+    public var jobID: JobID
+    /// The attempt number, from 1.
+    public var attempt: UInt32
+    /// The assignment's fencing epoch.
+    public var epoch: Epoch
+    /// What to run.
+    public var spec: JobSpec
+
+    /// Creates an assignment.
+    public init(jobID: JobID, attempt: UInt32, epoch: Epoch, spec: JobSpec) {
+        self.jobID = jobID
+        self.attempt = attempt
+        self.epoch = epoch
+        self.spec = spec
+    }
+
+    func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        try buffer.writeWireID(self.jobID.rawValue, field: "Assign.jobID")
+        buffer.writeInteger(self.attempt)
+        buffer.writeInteger(self.epoch.rawValue)
+        try buffer.writeWireJobSpec(self.spec)
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        self.jobID = JobID(try reader.readID("Assign.jobID"))
+        self.attempt = try reader.readInteger("Assign.attempt")
+        self.epoch = Epoch(try reader.readInteger("Assign.epoch"))
+        self.spec = try reader.readJobSpec()
+    }
+}
+
+/// `Cancel` (0x0302, server to worker): kill the job's container or process if it runs under
+/// this epoch (or any older one). Also the answer to a report with a stale epoch.
+public struct Cancel: Hashable, Sendable, WirePayload {
+    /// The job.
+    public var jobID: JobID
+    /// The epoch to kill.
+    public var epoch: Epoch
+
+    /// Creates a cancellation.
+    public init(jobID: JobID, epoch: Epoch) {
+        self.jobID = jobID
+        self.epoch = epoch
+    }
+
+    func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        try buffer.writeWireID(self.jobID.rawValue, field: "Cancel.jobID")
+        buffer.writeInteger(self.epoch.rawValue)
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        self.jobID = JobID(try reader.readID("Cancel.jobID"))
+        self.epoch = Epoch(try reader.readInteger("Cancel.epoch"))
+    }
+}
+
+/// `Started` (0x0303, worker to server): the job of this epoch is running.
+public struct Started: Hashable, Sendable, WirePayload {
+    /// The job.
+    public var jobID: JobID
+    /// The epoch of the `Assign` that started it.
+    public var epoch: Epoch
+
+    /// Creates a report.
+    public init(jobID: JobID, epoch: Epoch) {
+        self.jobID = jobID
+        self.epoch = epoch
+    }
+
+    func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        try buffer.writeWireID(self.jobID.rawValue, field: "Started.jobID")
+        buffer.writeInteger(self.epoch.rawValue)
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        self.jobID = JobID(try reader.readID("Started.jobID"))
+        self.epoch = Epoch(try reader.readInteger("Started.epoch"))
+    }
+}
+
+/// `Exited` (0x0304, worker to server): the job of this epoch has ended.
+public struct Exited: Hashable, Sendable, WirePayload {
+    /// The job.
+    public var jobID: JobID
+    /// The epoch of the `Assign` that started it.
+    public var epoch: Epoch
+    /// The exit code; `-1` if the job never started (the reason says why), `128 + n` if killed
+    /// by signal `n`.
+    public var exitCode: Int32
+    /// Whether the kernel's OOM killer ended the job.
+    public var oomKilled: Bool
+    /// Why the job ended, for a person (`timed out after 60 s`, `image not found`); may be empty.
+    public var reason: String
+
+    /// Creates a report.
+    public init(jobID: JobID, epoch: Epoch, exitCode: Int32, oomKilled: Bool = false, reason: String = "") {
+        self.jobID = jobID
+        self.epoch = epoch
+        self.exitCode = exitCode
+        self.oomKilled = oomKilled
+        self.reason = reason
+    }
+
+    func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        try buffer.writeWireID(self.jobID.rawValue, field: "Exited.jobID")
+        buffer.writeInteger(self.epoch.rawValue)
+        buffer.writeInteger(self.exitCode)
+        buffer.writeWireBool(self.oomKilled)
+        try buffer.writeWireString(self.reason, field: "Exited.reason", limit: WireLimits.maxMessageBytes)
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        self.jobID = JobID(try reader.readID("Exited.jobID"))
+        self.epoch = Epoch(try reader.readInteger("Exited.epoch"))
+        self.exitCode = try reader.readInteger("Exited.exitCode")
+        self.oomKilled = try reader.readBool("Exited.oomKilled")
+        self.reason = try reader.readString("Exited.reason", limit: WireLimits.maxMessageBytes)
+    }
+}

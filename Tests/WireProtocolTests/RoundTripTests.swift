@@ -1,0 +1,161 @@
+import ClusterModel
+import NIOCore
+import XCTest
+
+@testable import WireProtocol
+
+final class RoundTripTests: XCTestCase {
+    private func roundTrip(_ message: WireMessage, file: StaticString = #filePath, line: UInt = #line) throws {
+        var buffer = ByteBuffer()
+        let size = try buffer.writeWireFrame(message)
+        XCTAssertEqual(size, buffer.readableBytes, file: file, line: line)
+        let outcome = StreamHarness.run(Array(buffer.readableBytesView), split: .whole, verifyHello: false)
+        XCTAssertNil(outcome.error, file: file, line: line)
+        XCTAssertEqual(outcome.messages, [message], file: file, line: line)
+    }
+
+    private func encodeError(_ message: WireMessage) -> WireError? {
+        var buffer = ByteBuffer(bytes: [0xAB])
+        do {
+            try buffer.writeWireFrame(message)
+            return nil
+        } catch {
+            XCTAssertEqual(Array(buffer.readableBytesView), [0xAB], "a failed encode leaves the buffer as it was")
+            return error
+        }
+    }
+
+    func testEveryCatalogMessage() throws {
+        for sample in VectorCatalog.messages {
+            try self.roundTrip(sample.message)
+        }
+    }
+
+    func testCorrelationIDs() {
+        let ids = Dictionary(uniqueKeysWithValues: VectorCatalog.messages.map { ($0.message.type, $0.message.correlationID) })
+        XCTAssertEqual(ids[.submitJobs], 1)
+        XCTAssertEqual(ids[.error], 7)
+        for pushed in [WireMessageType.assign, .cancel, .logChunk, .jobEvent, .logEnd, .hello, .ping] {
+            XCTAssertEqual(ids[pushed], .some(nil), "\(pushed) carries no correlation id")
+        }
+    }
+
+    func testValuesAtTheirLimitsRoundTrip() throws {
+        let key = String(repeating: "k", count: WireLimits.maxLabelKeyBytes)
+        let labels = Dictionary(uniqueKeysWithValues: (0..<WireLimits.maxLabelCount).map { i in
+            (String(key.dropLast(2)) + String(format: "%02d", i), String(repeating: "v", count: WireLimits.maxLabelValueBytes))
+        })
+        let spec = JobSpec(
+            name: String(repeating: "n", count: WireLimits.maxNameBytes),
+            runtime: .exec,
+            image: String(repeating: "i", count: WireLimits.maxImageBytes),
+            command: .script(String(repeating: "s", count: WireLimits.maxScriptBytes)),
+            labels: labels,
+            nodeSelector: labels,
+            resources: Resources(cpuMillis: .max, memoryBytes: .min),
+            priority: .min,
+            maxAttempts: .max,
+            timeoutSeconds: .max,
+            networkMode: .host
+        )
+        let id = JobID(String(repeating: "é", count: WireLimits.maxIDBytes / 2))
+        try self.roundTrip(.assign(Assign(jobID: id, attempt: .max, epoch: Epoch(.max), spec: spec)))
+        try self.roundTrip(.submitJobs(SubmitJobs(correlationID: .max, jobs: Array(repeating: VectorCatalog.argvSpec, count: 1024))))
+        try self.roundTrip(.error(ErrorMessage(correlationID: 0, code: WireErrorCode(rawValue: 999), message: "")))
+        try self.roundTrip(.listJobs(ListJobs(correlationID: 0, states: Set(JobState.allCases))))
+        try self.roundTrip(
+            .logChunk(
+                LogChunk(
+                    jobID: "j",
+                    attempt: 1,
+                    stream: .stderr,
+                    seq: .max,
+                    uncompressedLength: UInt32(WireLimits.maxLogChunkUncompressedBytes),
+                    data: ByteBuffer(repeating: 7, count: WireLimits.maxLogChunkDataBytes)
+                )
+            )
+        )
+    }
+
+    func testEncoderRefusesValuesAboveTheirLimits() {
+        let tooLongName = JobSpec(name: String(repeating: "n", count: 257), command: .argv(["true"]))
+        XCTAssertEqual(
+            self.encodeError(.submitJobs(SubmitJobs(correlationID: 1, jobs: [tooLongName]))),
+            .lengthAboveLimit(field: "JobSpec.name", length: 257, limit: 256)
+        )
+        XCTAssertEqual(
+            self.encodeError(.submitJobs(SubmitJobs(correlationID: 1, jobs: Array(repeating: VectorCatalog.argvSpec, count: 1025)))),
+            .countAboveLimit(field: "SubmitJobs.jobs", count: 1025, limit: 1024)
+        )
+        XCTAssertEqual(
+            self.encodeError(.getJob(GetJob(correlationID: 1, jobID: ""))),
+            .invalidValue(field: "GetJob.jobID", detail: "identifier is empty")
+        )
+        XCTAssertEqual(
+            self.encodeError(.serverHello(ServerHello(nonce: [1, 2, 3]))),
+            .invalidValue(field: "ServerHello.nonce", detail: "3 bytes instead of 32")
+        )
+        let chunk = LogChunk(jobID: "j", attempt: 1, stream: .stdout, seq: 0, uncompressedLength: 65_537, data: ByteBuffer())
+        XCTAssertEqual(self.encodeError(.logChunk(chunk)), .lengthAboveLimit(field: "LogChunk.uncompressedLength", length: 65_537, limit: 65_536))
+        let labels = Dictionary(uniqueKeysWithValues: (0..<33).map { ("k\($0)", "v") })
+        XCTAssertEqual(
+            self.encodeError(.submitJobs(SubmitJobs(correlationID: 1, jobs: [JobSpec(command: .argv([]), labels: labels)]))),
+            .countAboveLimit(field: "JobSpec.labels", count: 33, limit: 32)
+        )
+    }
+
+    func testEncoderRefusesAJobSpecAboveItsRecordLimit() {
+        // Each field is within its own limit; together they pass the 256 KiB of a spec record.
+        let argv = Array(repeating: String(repeating: "a", count: WireLimits.maxArgBytes), count: 9)
+        XCTAssertEqual(
+            self.encodeError(.assign(Assign(jobID: "j", attempt: 1, epoch: 1, spec: JobSpec(command: .argv(argv))))),
+            .lengthAboveLimit(field: "JobSpec", length: 294_971, limit: WireLimits.maxJobSpecBytes)
+        )
+    }
+
+    func testEncoderRefusesAFrameAboveFourMiB() {
+        // 1024 jobs of 8 KiB each are within every per-field bound but make an 8 MiB frame: the
+        // sender must split the batch.
+        let spec = JobSpec(command: .script(String(repeating: "s", count: 8 << 10)))
+        let error = self.encodeError(.submitJobs(SubmitJobs(correlationID: 1, jobs: Array(repeating: spec, count: 1024))))
+        XCTAssertEqual(error?.code, .frameTooLarge)
+    }
+
+    func testTrailingBytesAreIgnoredInPayloadsAndRecords() throws {
+        // A newer peer appends fields: at the end of a payload, and at the end of a record.
+        var payload = ByteBuffer()
+        try JobEvent(jobID: "j", status: VectorCatalog.failedStatus).encode(into: &payload)
+        payload.writeBytes([0xDE, 0xAD])
+        var reader = WireReader(payload)
+        XCTAssertEqual(try JobEvent(from: &reader).status, VectorCatalog.failedStatus)
+
+        var grown = ByteBuffer()
+        try grown.writeWireRecord(field: "JobStatus", limit: 1 << 14) { (b: inout ByteBuffer) throws(WireError) in
+            var inner = ByteBuffer()
+            try inner.writeWireJobStatus(VectorCatalog.runningStatus)
+            inner.moveReaderIndex(forwardBy: 4)  // drop the inner length: re-wrap the fields
+            b.writeBuffer(&inner)
+            b.writeBytes([1, 2, 3, 4, 5])  // a field from the future
+        }
+        grown.writeInteger(UInt64(42))  // the field after the record must still line up
+        var grownReader = WireReader(grown)
+        XCTAssertEqual(try grownReader.readJobStatus(), VectorCatalog.runningStatus)
+        XCTAssertEqual(try grownReader.readInteger("next", as: UInt64.self), 42)
+    }
+
+    func testErrorMessageFromWireError() {
+        let message = ErrorMessage(correlationID: 3, error: .unknownMessageType(0x7777))
+        XCTAssertEqual(message.code, .unknownType)
+        XCTAssertEqual(message.correlationID, 3)
+        XCTAssertTrue(message.message.contains("0x7777"), message.message)
+    }
+
+    func testErrorCodeNames() {
+        XCTAssertEqual(WireErrorCode.allKnown.map(\.rawValue), Array(1...12))
+        XCTAssertEqual(Set(WireErrorCode.allKnown.map(\.name)).count, 12)
+        XCTAssertEqual(WireErrorCode(rawValue: 77).name, "code(77)")
+        XCTAssertEqual(WireErrorCode.notLeader.description, "notLeader(7)")
+        XCTAssertEqual(WireMessageType.submitJobs.description, "0x0101")
+        XCTAssertNil(WireMessageType(rawValue: 0x7777).name)
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import WireProtocol
-
-final class WireProtocolPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}
