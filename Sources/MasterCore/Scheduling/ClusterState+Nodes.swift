@@ -55,7 +55,7 @@ extension ClusterState {
 
     /// Restores a job read from etcd when a leader takes over. A job placed on a node that is
     /// no longer registered goes back to the queue.
-    public mutating func restore(_ info: JobInfo, now: UnixMillis) -> [SchedulerAction] {
+    public mutating func restore(_ info: JobDetails, now: UnixMillis) -> [SchedulerAction] {
         guard !info.status.state.isFinal else { return [] }
         insertRestored(info)
         switch info.status.state {

@@ -179,7 +179,7 @@ public struct ClusterState: Sendable {
         pending.remove(id)
     }
 
-    mutating func insertRestored(_ info: JobInfo) {
+    mutating func insertRestored(_ info: JobDetails) {
         nextSequence += 1
         jobs[info.id] = TrackedJob(spec: info.spec, status: info.status, sequence: nextSequence)
     }
