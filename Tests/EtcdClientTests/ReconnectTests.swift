@@ -3,7 +3,7 @@ import XCTest
 
 /// Tests that stop and restart etcd, so they run their own private member.
 final class ReconnectTests: XCTestCase {
-    func testWatchResumesAfterEtcdRestartsWithoutLosingOrRepeatingEvents() async throws {
+    func testWatchResumesAfterEtcdIsKilledOrStoppedWithoutLosingOrRepeatingEvents() async throws {
         let etcd = try LocalEtcd()
         try await etcd.start()
         defer { etcd.stop() }
@@ -22,6 +22,15 @@ final class ReconnectTests: XCTestCase {
         let after = try await iterator.next()
         XCTAssertEqual(after?.events.map(\.kv.keyString), ["/r/b"], "resumed at the revision after the last event")
         XCTAssertEqual(after?.events.first?.kv.modRevision, second.header.revision)
+
+        // A graceful stop ends the stream with an error line ("the client connection is
+        // closing"): that too is a reconnection, not the end of the watch.
+        etcd.terminate()
+        try await etcd.start()
+        let third = try await client.put(key: "/r/c", value: "3")
+        let last = try await iterator.next()
+        XCTAssertEqual(last?.events.map(\.kv.keyString), ["/r/c"])
+        XCTAssertEqual(last?.events.first?.kv.modRevision, third.header.revision)
     }
 
     func testWatchGivesUpWithUnreachableAfterBoundedRetries() async throws {

@@ -97,16 +97,20 @@ final class LocalEtcd: Sendable {
         running.waitUntilExit()
     }
 
-    /// Stops etcd (SIGTERM by PID) and deletes its data.
-    func stop() {
+    /// Stops etcd gracefully (SIGTERM by PID), keeping its data for a restart.
+    func terminate() {
         let running = process.withLock { state -> Process? in
             defer { state = nil }
             return state
         }
-        if let running, running.isRunning {
-            running.terminate()
-            running.waitUntilExit()
-        }
+        guard let running, running.isRunning else { return }
+        running.terminate()
+        running.waitUntilExit()
+    }
+
+    /// Stops etcd (SIGTERM by PID) and deletes its data.
+    func stop() {
+        terminate()
         try? FileManager.default.removeItem(atPath: dataDir)
         try? FileManager.default.removeItem(atPath: dataDir + ".log")
     }
