@@ -24,10 +24,13 @@ final class LocalEtcd: Sendable {
     let clientPort: Int
     let peerPort: Int
     let dataDir: String
+    /// More flags for etcd, e.g. `["--quota-backend-bytes", "262144"]`.
+    let extraArguments: [String]
     private let process = Mutex<Process?>(nil)
 
     /// Picks free ports and a temporary data dir; nothing runs until ``start()``.
-    init() throws {
+    init(extraArguments: [String] = []) throws {
+        self.extraArguments = extraArguments
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw StartFailure(description: "etcd not found: run Tools/install-deps")
         }
@@ -52,7 +55,7 @@ final class LocalEtcd: Sendable {
             "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
             "--initial-cluster", "titan-test=http://127.0.0.1:\(peerPort)",
             "--log-level", "error",
-        ]
+        ] + extraArguments
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let logPath = dataDir + ".log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
