@@ -39,7 +39,8 @@ struct Term {
             try await loadJobs(into: scheduler)
             group.addTask { try await watchNodes(scheduler, from: nodesRevision + 1) }
             group.addTask { try await router.serveTerm(context) }
-            logger.info("leading", metadata: ["nodes.loaded": "\(await scheduler.nodes().count)"])
+            let nodeCount = await scheduler.nodes().count
+            logger.info("leading", metadata: ["nodes.loaded": "\(nodeCount)"])
             try await group.next()
         }
     }

@@ -11,7 +11,9 @@ extension Connection {
             let outcomes = await scheduler.submit(request.jobs)
             outbox.send(.submitResult(SubmitResult(correlationID: request.correlationID, results: outcomes)))
         case let .getJob(request):
-            if let job = await scheduler.job(request.jobID) ?? (try await context.queries.job(request.jobID)) {
+            var found = await scheduler.job(request.jobID)
+            if found == nil { found = try await context.queries.job(request.jobID) }
+            if let job = found {
                 outbox.send(.jobInfo(JobInfoMessage(correlationID: request.correlationID, job: job)))
             } else {
                 fail(request.correlationID, .notFound, "job \(request.jobID.rawValue) does not exist: check the id with titan-cli list")
@@ -40,7 +42,7 @@ extension Connection {
         case .pong:
             break
         default:
-            fail(message.correlationID ?? 0, .invalidRequest, "\(message.type.name) is not a request a client sends")
+            fail(message.correlationID ?? 0, .invalidRequest, "\(message.type.name ?? "an unknown message") is not a request a client sends")
         }
     }
 

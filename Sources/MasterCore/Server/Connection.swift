@@ -85,7 +85,7 @@ struct Connection {
                 do {
                     message = try WireMessage(frame: frame)
                 } catch {
-                    outbox.send(.error(ErrorMessage(correlationID: frame.correlationIDForError ?? 0, code: error.code, message: error.description)))
+                    outbox.send(.error(ErrorMessage(correlationID: frame.correlationIDForError, code: error.code, message: error.description)))
                     if error.code == .unknownType { continue }
                     break reading
                 }
@@ -121,7 +121,7 @@ struct Connection {
 
     private func handshake(_ message: WireMessage, nonce: [UInt8], logger: Logger) async throws -> Phase? {
         guard case let .hello(hello) = message else {
-            outbox.send(.error(ErrorMessage(correlationID: 0, code: .badFrame, message: "expected Hello as the first message, got \(message.type.name)")))
+            outbox.send(.error(ErrorMessage(correlationID: 0, code: .badFrame, message: "expected Hello as the first message, got \(message.type.name ?? "an unknown message")")))
             return nil
         }
         do {
@@ -153,7 +153,7 @@ struct Connection {
             // Log chunks arrive once the log pipeline lands; until then they are not acked.
             break
         default:
-            outbox.send(.error(ErrorMessage(correlationID: message.correlationID ?? 0, code: .invalidRequest, message: "\(message.type.name) is not a message a worker sends")))
+            outbox.send(.error(ErrorMessage(correlationID: message.correlationID ?? 0, code: .invalidRequest, message: "\(message.type.name ?? "an unknown message") is not a message a worker sends")))
         }
     }
 }

@@ -54,20 +54,4 @@ public struct MasterServer: Sendable {
                 }
             }
     }
-
-    /// Accepts connections until the task is cancelled, each served by its own child task.
-    public func serve(
-        _ listener: NIOAsyncChannel<NIOAsyncChannel<Frame, WireMessage>, Never>,
-        context: ConnectionContext
-    ) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            try await listener.executeThenClose { inbound in
-                for try await channel in inbound {
-                    group.addTask {
-                        await Connection(channel: channel, context: context).run()
-                    }
-                }
-            }
-        }
-    }
 }
