@@ -117,14 +117,14 @@ public struct GetJob: Hashable, Sendable, WirePayload {
 }
 
 /// `JobInfo` (0x0202): a job in full, the answer to `GetJob`.
-public struct JobInfo: Hashable, Sendable, WirePayload {
+public struct JobInfoMessage: Hashable, Sendable, WirePayload {
     /// The correlation id of the `GetJob`.
     public var correlationID: UInt64
     /// The job: id, then spec record, then status record.
-    public var job: JobDetails
+    public var job: JobInfo
 
     /// Creates an answer.
-    public init(correlationID: UInt64, job: JobDetails) {
+    public init(correlationID: UInt64, job: JobInfo) {
         self.correlationID = correlationID
         self.job = job
     }
@@ -138,7 +138,7 @@ public struct JobInfo: Hashable, Sendable, WirePayload {
 
     init(from reader: inout WireReader) throws(WireError) {
         self.correlationID = try reader.readInteger("JobInfo.correlationID")
-        self.job = JobDetails(
+        self.job = JobInfo(
             id: JobID(try reader.readID("JobInfo.jobID")),
             spec: try reader.readJobSpec(),
             status: try reader.readJobStatus()
