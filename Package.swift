@@ -25,6 +25,7 @@ let package = Package(
 
         // Pure layers: values, no I/O.
         .target(name: "ClusterModel", swiftSettings: strict),
+        .target(name: "Placement", dependencies: ["ClusterModel"], swiftSettings: strict),
         .target(
             name: "WireProtocol",
             dependencies: [
@@ -40,6 +41,18 @@ let package = Package(
         .target(name: "EtcdClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "LogStream", dependencies: ["CLZ4"], swiftSettings: strict),
+
+        // The master and the worker as libraries of services; the executables only parse flags.
+        .target(
+            name: "MasterCore",
+            dependencies: [
+                "ClusterModel", "Placement", "WireProtocol", "EtcdClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
 
         // Thin executables.
         .executableTarget(
@@ -65,6 +78,7 @@ let package = Package(
 
         // Tests: one target per module; the ones for I/O modules talk to the real etcd and dockerd.
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),
         .testTarget(
             name: "WireProtocolTests",
             dependencies: [
@@ -75,6 +89,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "MasterCoreTests", dependencies: ["MasterCore", "ClusterModel", "Placement"], swiftSettings: strict),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),

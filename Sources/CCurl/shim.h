@@ -12,3 +12,7 @@ static inline CURLcode ccurl_setopt_read_cb(CURL *h, CURLoption o, curl_read_cal
 static inline CURLcode ccurl_setopt_xferinfo_cb(CURL *h, CURLoption o, curl_xferinfo_callback cb) { return curl_easy_setopt(h, o, cb); }
 static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *out) { return curl_easy_getinfo(h, i, out); }
 static inline CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+
+/// Resumes a transfer paused by a write callback that returned CURL_WRITEFUNC_PAUSE
+/// (CURLPAUSE_CONT is an expression macro, which Swift does not import).
+static inline CURLcode ccurl_unpause(CURL *h) { return curl_easy_pause(h, CURLPAUSE_CONT); }

@@ -1,0 +1,160 @@
+/// One operation of a txn: a put, a range or a delete.
+public struct TxnOp: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        case put(PutRequest)
+        case range(RangeRequest)
+        case deleteRange(DeleteRangeRequest)
+    }
+
+    let kind: Kind
+
+    /// A put of `key` to `value`, under `lease` (0 for none).
+    public static func put(key: some EtcdBytes, value: some EtcdBytes, lease: Int64 = 0, prevKV: Bool = false) -> TxnOp {
+        TxnOp(kind: .put(PutRequest(key: key, value: value, lease: lease, prevKV: prevKV)))
+    }
+
+    /// A put described by `request`.
+    public static func put(_ request: PutRequest) -> TxnOp {
+        TxnOp(kind: .put(request))
+    }
+
+    /// A read of one key (or of `[key, rangeEnd)`).
+    public static func range(key: some EtcdBytes, rangeEnd: (any EtcdBytes)? = nil) -> TxnOp {
+        TxnOp(kind: .range(RangeRequest(key: key, rangeEnd: rangeEnd)))
+    }
+
+    /// A read described by `request`.
+    public static func range(_ request: RangeRequest) -> TxnOp {
+        TxnOp(kind: .range(request))
+    }
+
+    /// A delete of one key (or of `[key, rangeEnd)`).
+    public static func delete(key: some EtcdBytes, rangeEnd: (any EtcdBytes)? = nil, prevKV: Bool = false) -> TxnOp {
+        TxnOp(kind: .deleteRange(DeleteRangeRequest(key: key, rangeEnd: rangeEnd, prevKV: prevKV)))
+    }
+
+    /// A delete described by `request`.
+    public static func delete(_ request: DeleteRangeRequest) -> TxnOp {
+        TxnOp(kind: .deleteRange(request))
+    }
+
+    var wire: WireRequestOp {
+        switch kind {
+        case let .put(request): return WireRequestOp(requestPut: request.wire)
+        case let .range(request): return WireRequestOp(requestRange: request.wire)
+        case let .deleteRange(request): return WireRequestOp(requestDeleteRange: request.wire)
+        }
+    }
+}
+
+/// A transaction: if every compare holds, the `success` ops run, otherwise the `failure` ops;
+/// all of it atomically at one new revision.
+///
+/// ```swift
+/// let txn = Txn()
+///     .when(.keyMissing("/titan/v1/leader"))
+///     .then(.put(key: "/titan/v1/leader", value: me, lease: lease))
+///     .orElse(.range(key: "/titan/v1/leader"))
+/// let response = try await client.txn(txn)
+/// ```
+///
+/// etcd runs at most ``EtcdClient/maxTxnOps`` ops per branch; ``EtcdClient/txn(_:)`` refuses a
+/// bigger txn before sending it.
+public struct Txn: Sendable, Equatable {
+    /// The conditions, all of which must hold for `success` to run.
+    public var compares: [Compare]
+    /// The ops run when every compare holds.
+    public var success: [TxnOp]
+    /// The ops run when some compare fails.
+    public var failure: [TxnOp]
+
+    /// Creates a txn; with no compares, `success` always runs.
+    public init(compares: [Compare] = [], success: [TxnOp] = [], failure: [TxnOp] = []) {
+        self.compares = compares
+        self.success = success
+        self.failure = failure
+    }
+
+    /// This txn with `compares` added.
+    public func when(_ compares: Compare...) -> Txn {
+        var copy = self
+        copy.compares += compares
+        return copy
+    }
+
+    /// This txn with `ops` added to the success branch.
+    public func then(_ ops: TxnOp...) -> Txn {
+        var copy = self
+        copy.success += ops
+        return copy
+    }
+
+    /// This txn with `ops` added to the success branch.
+    public func then(_ ops: [TxnOp]) -> Txn {
+        var copy = self
+        copy.success += ops
+        return copy
+    }
+
+    /// This txn with `ops` added to the failure branch.
+    public func orElse(_ ops: TxnOp...) -> Txn {
+        var copy = self
+        copy.failure += ops
+        return copy
+    }
+
+    /// This txn with `ops` added to the failure branch.
+    public func orElse(_ ops: [TxnOp]) -> Txn {
+        var copy = self
+        copy.failure += ops
+        return copy
+    }
+
+    /// The largest count etcd checks against `--max-txn-ops`: compares or either branch.
+    var opCount: Int {
+        max(compares.count, success.count, failure.count)
+    }
+
+    var wire: WireTxnRequest {
+        WireTxnRequest(
+            compare: compares.map(\.wire),
+            success: success.map(\.wire),
+            failure: failure.map(\.wire)
+        )
+    }
+}
+
+extension EtcdClient {
+    /// Runs `txn` atomically.
+    ///
+    /// A txn whose compares fail is not an error: the response says `succeeded == false`.
+    /// Throws ``EtcdError/tooManyOps(count:limit:)`` without sending anything when the compares
+    /// or a branch exceed ``maxTxnOps``, and ``EtcdError/invalidArgument(message:)`` when etcd
+    /// refuses the txn (for example, the same key put twice).
+    public func txn(_ txn: Txn) async throws -> TxnResponse {
+        guard txn.opCount <= Self.maxTxnOps else {
+            throw EtcdError.tooManyOps(count: txn.opCount, limit: Self.maxTxnOps)
+        }
+        var context = ErrorContext()
+        context.opCount = txn.opCount
+        return try await call("/v3/kv/txn", txn.wire, as: WireTxnResponse.self, context: context).typed
+    }
+}
+
+struct WireRequestOp: Encodable {
+    var requestPut: WirePutRequest?
+    var requestRange: WireRangeRequest?
+    var requestDeleteRange: WireDeleteRangeRequest?
+
+    init(requestPut: WirePutRequest? = nil, requestRange: WireRangeRequest? = nil, requestDeleteRange: WireDeleteRangeRequest? = nil) {
+        self.requestPut = requestPut
+        self.requestRange = requestRange
+        self.requestDeleteRange = requestDeleteRange
+    }
+}
+
+struct WireTxnRequest: Encodable {
+    var compare: [WireCompare]
+    var success: [WireRequestOp]
+    var failure: [WireRequestOp]
+}

@@ -1,0 +1,77 @@
+/// The answer to one ``TxnOp``, in the order the ops were given.
+public enum TxnOpResponse: Sendable, Equatable {
+    /// The answer to a put.
+    case put(PutResponse)
+    /// The answer to a range.
+    case range(RangeResponse)
+    /// The answer to a delete.
+    case deleteRange(DeleteRangeResponse)
+
+    /// The range response, if this is one.
+    public var rangeResponse: RangeResponse? {
+        if case let .range(response) = self { return response }
+        return nil
+    }
+
+    /// The put response, if this is one.
+    public var putResponse: PutResponse? {
+        if case let .put(response) = self { return response }
+        return nil
+    }
+
+    /// The delete response, if this is one.
+    public var deleteRangeResponse: DeleteRangeResponse? {
+        if case let .deleteRange(response) = self { return response }
+        return nil
+    }
+}
+
+/// The answer to a ``Txn``.
+public struct TxnResponse: Sendable, Equatable {
+    /// The response header; `header.revision` is the txn's revision when it wrote something.
+    public var header: ResponseHeader
+    /// True when every compare held and the success ops ran; false when the failure ops ran.
+    /// (The gateway leaves the field out when false.)
+    public var succeeded: Bool
+    /// One answer per op of the branch that ran.
+    public var responses: [TxnOpResponse]
+
+    /// Creates a txn response.
+    public init(header: ResponseHeader, succeeded: Bool, responses: [TxnOpResponse]) {
+        self.header = header
+        self.succeeded = succeeded
+        self.responses = responses
+    }
+}
+
+struct WireResponseOp: Decodable {
+    var responsePut: WirePutResponse?
+    var responseRange: WireRangeResponse?
+    var responseDeleteRange: WireDeleteRangeResponse?
+
+    var typed: TxnOpResponse? {
+        if let responsePut { return .put(responsePut.typed) }
+        if let responseRange { return .range(responseRange.typed) }
+        if let responseDeleteRange { return .deleteRange(responseDeleteRange.typed) }
+        return nil
+    }
+}
+
+struct WireTxnResponse: Decodable {
+    var header: WireHeader?
+    // Absent means false: proto3 JSON leaves default values out, so a lost txn has no field.
+    var succeeded: Bool?
+    var responses: [WireResponseOp]?
+
+    var typed: TxnResponse {
+        get throws {
+            let ops = try (responses ?? []).map { op -> TxnOpResponse in
+                guard let typed = op.typed else {
+                    throw EtcdError.malformedResponse(path: "/v3/kv/txn", detail: "a response op of unknown kind")
+                }
+                return typed
+            }
+            return TxnResponse(header: header.typed, succeeded: succeeded ?? false, responses: ops)
+        }
+    }
+}

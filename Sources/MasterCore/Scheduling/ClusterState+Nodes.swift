@@ -1,0 +1,79 @@
+import ClusterModel
+
+extension ClusterState {
+    /// A node record appeared or changed in etcd. A record under a new lease means the worker
+    /// restarted: what the old incarnation ran is gone, so its jobs run again elsewhere.
+    public mutating func nodeRegistered(_ descriptor: NodeDescriptor, leaseID: Int64, now: UnixMillis) -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        if let existing = nodes[descriptor.id] {
+            if existing.leaseID == leaseID {
+                var updated = existing
+                updated.status.descriptor = descriptor
+                setNode(descriptor.id, updated)
+                return retryPending(now: now)
+            }
+            actions += nodeGone(descriptor.id, reason: "worker \(descriptor.id.rawValue) restarted", now: now)
+        }
+        setNode(descriptor.id, TrackedNode(status: NodeStatus(descriptor: descriptor), leaseID: leaseID, jobs: []))
+        return actions
+    }
+
+    /// A node's lease ended (its record was deleted): its jobs go back to the queue as new
+    /// attempts, or are lost when they have none left.
+    public mutating func nodeGone(_ id: NodeID, reason: String? = nil, now: UnixMillis) -> [SchedulerAction] {
+        guard let node = nodes[id] else { return [] }
+        setNode(id, nil)
+        var actions: [SchedulerAction] = []
+        let message = reason ?? "node \(id.rawValue) was lost (its lease expired)"
+        for job in node.jobs.sorted() {
+            requeue(job, message: message, now: now)
+            actions += [.persist(job), .publish(job)]
+        }
+        return actions + retryPending(now: now)
+    }
+
+    /// A worker opened its session: it can take work now. Every job placed on it but not yet
+    /// started is assigned again (the worker ignores an assignment it already has).
+    public mutating func workerConnected(_ id: NodeID, now: UnixMillis) -> [SchedulerAction] {
+        guard var node = nodes[id] else { return [] }
+        node.status.connected = true
+        setNode(id, node)
+        let reassign = node.jobs.sorted().compactMap { job -> SchedulerAction? in
+            guard jobs[job]?.status.state == .scheduled else { return nil }
+            return .assign(job, node: id)
+        }
+        return reassign + retryPending(now: now)
+    }
+
+    /// A worker's session closed; its node takes no new work until it reconnects. Its jobs stay
+    /// where they are: only the loss of the lease moves them.
+    public mutating func workerDisconnected(_ id: NodeID) {
+        guard var node = nodes[id] else { return }
+        node.status.connected = false
+        setNode(id, node)
+    }
+
+    /// Restores a job read from etcd when a leader takes over. A job placed on a node that is
+    /// no longer registered goes back to the queue.
+    public mutating func restore(_ info: JobDetails, now: UnixMillis) -> [SchedulerAction] {
+        guard !info.status.state.isFinal else { return [] }
+        insertRestored(info)
+        switch info.status.state {
+        case .pending:
+            enqueue(info.id)
+            return []
+        case .scheduled, .running:
+            guard let nodeID = info.status.node, var node = nodes[nodeID] else {
+                requeue(info.id, message: "node \(info.status.node?.rawValue ?? "?") was lost while no master led", now: now)
+                return [.persist(info.id), .publish(info.id)]
+            }
+            node.jobs.insert(info.id)
+            node.status.allocated += info.spec.resources
+            node.status.jobCount = UInt32(node.jobs.count)
+            setNode(nodeID, node)
+            return []
+        case .succeeded, .failed, .cancelled, .lost:
+            return []
+        }
+    }
+}

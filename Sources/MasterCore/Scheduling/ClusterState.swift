@@ -1,0 +1,190 @@
+import ClusterModel
+import Placement
+
+/// What the leader must do after a state change; ``ClusterState`` decides, the ``Scheduler``
+/// carries it out (write first, then tell workers and watchers).
+public enum SchedulerAction: Sendable, Equatable {
+    /// Write the job's current record to etcd (conditional on its last revision).
+    case persist(JobID)
+    /// After the write commits, push `Assign` for the job's current epoch to its node.
+    case assign(JobID, node: NodeID)
+    /// Tell a node to kill a job's attempt (no write needed first: a kill is always safe).
+    case kill(JobID, node: NodeID, epoch: Epoch)
+    /// After the write commits, tell job-event subscribers about the new status.
+    case publish(JobID)
+}
+
+/// A job the leader tracks: every non-final job, and a final one until its record is written.
+public struct TrackedJob: Sendable, Equatable {
+    /// The spec as submitted.
+    public var spec: JobSpec
+    /// The current status.
+    public var status: JobStatus
+    /// Submission order, for the pending queue.
+    public var sequence: UInt64
+}
+
+/// A node the leader knows: registered in etcd, perhaps connected.
+public struct TrackedNode: Sendable, Equatable {
+    /// Capacity, labels, runtimes, allocation, connection.
+    public var status: NodeStatus
+    /// The lease its record lives under; a new lease means the worker restarted.
+    public var leaseID: Int64
+    /// Jobs that hold capacity on it (scheduled or running).
+    public var jobs: Set<JobID>
+}
+
+/// The leader's in-memory view of the cluster as a state machine: pure, synchronous, and
+/// tested without etcd. Every method mutates the view and returns the actions that make the
+/// change durable and visible.
+public struct ClusterState: Sendable {
+    /// Ranking strategy for placement.
+    public var strategy: PlacementStrategy
+    /// Non-final jobs (and final ones not yet written).
+    public private(set) var jobs: [JobID: TrackedJob] = [:]
+    /// Registered nodes.
+    public private(set) var nodes: [NodeID: TrackedNode] = [:]
+    /// Jobs waiting for capacity.
+    public private(set) var pending = PendingQueue()
+    /// Why each pending job waits, per node (shown by `titan-cli status`).
+    public private(set) var waitReasons: [JobID: [NodeID: [NodeRejection]]] = [:]
+    private var nextSequence: UInt64 = 0
+
+    /// Creates an empty view.
+    public init(strategy: PlacementStrategy = .binpack) {
+        self.strategy = strategy
+    }
+
+    /// A job's status with, for a pending job, the reasons it waits as its message.
+    public func status(of id: JobID) -> JobStatus? {
+        guard var status = jobs[id]?.status else { return nil }
+        if status.state == .pending, let reasons = waitReasons[id] {
+            status.message = explain(reasons).joined(separator: "\n")
+        }
+        return status
+    }
+
+    // MARK: - Submission and placement
+
+    /// Adds a validated job and tries to place it at once.
+    public mutating func submit(id: JobID, spec: JobSpec, now: UnixMillis) -> [SchedulerAction] {
+        let status = JobStatus(state: .pending, attempt: 1, epoch: Epoch(1), submittedAt: now, updatedAt: now)
+        nextSequence += 1
+        jobs[id] = TrackedJob(spec: spec, status: status, sequence: nextSequence)
+        if let node = tryPlace(id, now: now) {
+            return [.persist(id), .assign(id, node: node), .publish(id)]
+        }
+        enqueue(id)
+        return [.persist(id), .publish(id)]
+    }
+
+    /// Forgets a job whose submission could not be written (etcd refused it), giving back any
+    /// capacity it took.
+    public mutating func rollBackSubmission(_ id: JobID) {
+        guard let job = jobs.removeValue(forKey: id) else { return }
+        pending.remove(id)
+        waitReasons.removeValue(forKey: id)
+        if let node = job.status.node, job.status.state.holdsCapacity {
+            release(job.spec.resources, of: id, on: node)
+        }
+    }
+
+    /// Offers capacity to waiting jobs, in priority order; returns the actions for those placed.
+    public mutating func retryPending(now: UnixMillis) -> [SchedulerAction] {
+        guard !pending.isEmpty else { return [] }
+        var actions: [SchedulerAction] = []
+        var failedReasons: [JobID: [NodeID: [NodeRejection]]] = [:]
+        var queue = pending
+        pending = PendingQueue()
+        defer { pending = queue }
+        let placed = queue.drain { entry in
+            switch place(entry.request, on: nodes.values.map(\.status), strategy: strategy) {
+            case let .placed(node, _):
+                commitPlacement(entry.id, on: node, now: now)
+                return true
+            case let .unschedulable(reasons):
+                failedReasons[entry.id] = reasons
+                return false
+            }
+        }
+        for entry in placed {
+            waitReasons.removeValue(forKey: entry.id)
+            if let node = jobs[entry.id]?.status.node {
+                actions += [.persist(entry.id), .assign(entry.id, node: node), .publish(entry.id)]
+            }
+        }
+        waitReasons.merge(failedReasons) { _, new in new }
+        return actions
+    }
+
+    /// Places one job now if any node fits; records why not otherwise.
+    private mutating func tryPlace(_ id: JobID, now: UnixMillis) -> NodeID? {
+        guard let job = jobs[id] else { return nil }
+        switch place(PlacementRequest(job.spec), on: nodes.values.map(\.status), strategy: strategy) {
+        case let .placed(node, _):
+            commitPlacement(id, on: node, now: now)
+            return node
+        case let .unschedulable(reasons):
+            waitReasons[id] = reasons
+            return nil
+        }
+    }
+
+    private mutating func commitPlacement(_ id: JobID, on node: NodeID, now: UnixMillis) {
+        guard var job = jobs[id], var target = nodes[node] else { return }
+        job.status.state = .scheduled
+        job.status.node = node
+        job.status.message = ""
+        job.status.updatedAt = now
+        jobs[id] = job
+        target.status.allocated += job.spec.resources
+        target.jobs.insert(id)
+        target.status.jobCount = UInt32(target.jobs.count)
+        nodes[node] = target
+    }
+
+    func enqueueEntry(_ id: JobID) -> PendingQueue.Entry? {
+        guard let job = jobs[id] else { return nil }
+        return PendingQueue.Entry(id: id, priority: job.spec.priority, sequence: job.sequence, request: PlacementRequest(job.spec))
+    }
+
+    mutating func enqueue(_ id: JobID) {
+        if let entry = enqueueEntry(id) { pending.insert(entry) }
+    }
+
+    mutating func release(_ resources: Resources, of id: JobID, on node: NodeID) {
+        guard var target = nodes[node], target.jobs.remove(id) != nil else { return }
+        target.status.allocated -= resources
+        target.status.jobCount = UInt32(target.jobs.count)
+        nodes[node] = target
+    }
+
+    mutating func update(_ id: JobID, _ change: (inout TrackedJob) -> Void) {
+        guard var job = jobs[id] else { return }
+        change(&job)
+        jobs[id] = job
+    }
+
+    mutating func setNode(_ id: NodeID, _ node: TrackedNode?) {
+        nodes[id] = node
+    }
+
+    mutating func dropJob(_ id: JobID) {
+        jobs.removeValue(forKey: id)
+        waitReasons.removeValue(forKey: id)
+        pending.remove(id)
+    }
+
+    mutating func removeFromQueue(_ id: JobID) {
+        pending.remove(id)
+    }
+
+    mutating func insertRestored(_ info: JobDetails) {
+        nextSequence += 1
+        jobs[info.id] = TrackedJob(spec: info.spec, status: info.status, sequence: nextSequence)
+    }
+
+    mutating func dropWaitReasons(_ id: JobID) {
+        waitReasons.removeValue(forKey: id)
+    }
+}

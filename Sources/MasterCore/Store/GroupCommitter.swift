@@ -1,0 +1,198 @@
+import EtcdClient
+import Synchronization
+
+/// One write the leader wants durable: a put or a delete of one key, conditional on what the
+/// leader believes the key's state is.
+public struct StoreWrite: Sendable {
+    /// What the key must look like for the write to apply.
+    public enum Expectation: Sendable, Equatable {
+        /// The key must not exist (a new job).
+        case absent
+        /// The key's `mod_revision` must be this.
+        case modRevision(Int64)
+        /// The key's `mod_revision` must be the one this committer last wrote (or was told with
+        /// ``GroupCommitter/track(key:revision:)``); the key must be tracked.
+        case current
+    }
+
+    /// Put a value, or delete the key.
+    public enum Operation: Sendable, Equatable {
+        /// Store `value` under the key.
+        case put([UInt8])
+        /// Remove the key.
+        case delete
+    }
+
+    /// The key.
+    public var key: String
+    /// The operation.
+    public var operation: Operation
+    /// The condition.
+    public var expectation: Expectation
+
+    /// Creates a write.
+    public init(key: String, operation: Operation, expectation: Expectation) {
+        self.key = key
+        self.operation = operation
+        self.expectation = expectation
+    }
+}
+
+/// What became of one ``StoreWrite``.
+public enum StoreWriteResult: Sendable, Equatable {
+    /// Durable at this revision, which is the key's new `mod_revision`.
+    case committed(revision: Int64)
+    /// The key was not in the expected state; nothing was written for it.
+    case conflict
+}
+
+/// Why the committer stopped accepting writes.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The fence compare failed: another master leads now; nothing of the batch was written.
+    case notLeader
+    /// The committer has stopped (leadership ended or the master is shutting down).
+    case stopped
+
+    /// One sentence for logs and clients.
+    public var description: String {
+        switch self {
+        case .notLeader: return "this master no longer leads the cluster: retry against the new leader"
+        case .stopped: return "the master's store is shutting down: retry in a moment"
+        }
+    }
+}
+
+/// Group commit: writes produced within a short window (or until a txn is full) go to etcd in
+/// one txn, fenced by the leader's election compare.
+///
+/// - Several writes to one key inside one window coalesce: the last value is written, under the
+///   condition of the first (the one that matches etcd), and every caller gets the same result.
+/// - One txn is in flight at a time; writes queue meanwhile, so under load each txn is full and
+///   the window costs nothing.
+/// - The queue is bounded (`maxQueued`): past it, ``commit(_:)`` waits for room (backpressure on
+///   submitters), it never drops.
+/// - If the txn fails, the fence is checked: a lost fence ends the committer with
+///   ``StoreError/notLeader``; otherwise each write is retried alone, so one stale write cannot
+///   sink its neighbours.
+public final class GroupCommitter: Sendable {
+    struct Pending {
+        var write: StoreWrite
+        var waiters: [CheckedContinuation<StoreWriteResult, any Error>]
+    }
+
+    struct State {
+        var queue: [String: Pending] = [:]
+        var order: [String] = []
+        var firstQueuedAt: ContinuousClock.Instant?
+        var wakeup: CheckedContinuation<Void, Never>?
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
+        var failure: StoreError?
+        /// The `mod_revision` of every tracked key, as last committed.
+        var revisions: [String: Int64] = [:]
+        /// Keys in the txn in flight: a later write to one waits for the next txn, so that its
+        /// `.current` condition sees the revision the txn in flight produces.
+        var inFlight: Set<String> = []
+    }
+
+    /// The most operations in one txn (etcd's `--max-txn-ops` default, less the fence).
+    public static let maxOpsPerTxn = 127
+
+    let etcd: EtcdClient
+    let fence: Compare
+    let window: Duration
+    private let maxQueued: Int
+    let state = Mutex(State())
+
+    /// Creates a committer that writes through `etcd` while `fence` holds.
+    public init(etcd: EtcdClient, fence: Compare, window: Duration = .milliseconds(1), maxQueued: Int = 16_384) {
+        self.etcd = etcd
+        self.fence = fence
+        self.window = window
+        self.maxQueued = maxQueued
+    }
+
+    /// Queues one write and returns once it is durable (or known to conflict).
+    public func commit(_ write: StoreWrite) async throws -> StoreWriteResult {
+        try await waitForRoom()
+        return try await withCheckedThrowingContinuation { continuation in
+            let (wakeup, failure) = state.withLock { state -> (CheckedContinuation<Void, Never>?, StoreError?) in
+                if let failure = state.failure { return (nil, failure) }
+                if var pending = state.queue[write.key] {
+                    pending.write.operation = write.operation
+                    pending.waiters.append(continuation)
+                    state.queue[write.key] = pending
+                } else {
+                    state.queue[write.key] = Pending(write: write, waiters: [continuation])
+                    state.order.append(write.key)
+                }
+                if state.firstQueuedAt == nil { state.firstQueuedAt = .now }
+                defer { state.wakeup = nil }
+                return (state.wakeup, nil)
+            }
+            if let failure {
+                continuation.resume(throwing: failure)
+            }
+            wakeup?.resume()
+        }
+    }
+
+    /// Queues several writes at once and returns their results in order.
+    public func commit(_ writes: [StoreWrite]) async throws -> [StoreWriteResult] {
+        try await withThrowingTaskGroup(of: (Int, StoreWriteResult).self) { group in
+            for (index, write) in writes.enumerated() {
+                group.addTask { (index, try await self.commit(write)) }
+            }
+            var results = [StoreWriteResult](repeating: .conflict, count: writes.count)
+            for try await (index, result) in group {
+                results[index] = result
+            }
+            return results
+        }
+    }
+
+    private func waitForRoom() async throws {
+        while true {
+            let full = try state.withLock { state -> Bool in
+                if let failure = state.failure { throw failure }
+                return state.queue.count >= maxQueued
+            }
+            guard full else { return }
+            await withCheckedContinuation { continuation in
+                let stillFull = state.withLock { state -> Bool in
+                    guard state.queue.count >= maxQueued, state.failure == nil else { return false }
+                    state.roomWaiters.append(continuation)
+                    return true
+                }
+                if !stillFull { continuation.resume() }
+            }
+        }
+    }
+
+    /// The committer's loop; run it as a child task of the leader's work. It returns when the
+    /// task is cancelled and throws ``StoreError/notLeader`` when the fence is lost; either way
+    /// every queued and later write fails.
+    public func run() async throws {
+        defer { stop(with: .stopped) }
+        while !Task.isCancelled {
+            await waitForWork()
+            if Task.isCancelled { break }
+            try await sleepOutWindow()
+            let batch = takeBatch()
+            guard !batch.isEmpty else { continue }
+            do {
+                try await commitBatch(batch)
+            } catch let error as StoreError {
+                fail(batch, with: error)
+                stop(with: error)
+                throw error
+            } catch is CancellationError {
+                fail(batch, with: StoreError.stopped)
+                break
+            } catch {
+                // etcd could not be reached or refused the txn: those writers learn why; the
+                // committer carries on with the next batch.
+                fail(batch, with: error)
+            }
+        }
+    }
+}

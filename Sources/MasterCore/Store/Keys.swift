@@ -1,0 +1,36 @@
+import ClusterModel
+import EtcdClient
+
+/// The etcd layout of Titan v1 (DESIGN.md §6): one place that spells every key.
+public enum Keys {
+    /// Everything Titan v1 stores lives under this prefix.
+    public static let root = "/titan/v1/"
+    /// Prefix of job records.
+    public static let jobs = "/titan/v1/jobs/"
+    /// Prefix of node records (each under its worker's lease).
+    public static let nodes = "/titan/v1/nodes/"
+    /// The leader key (under the leader's lease).
+    public static let leader = "/titan/v1/leader"
+    /// Prefix of archived log batches.
+    public static let logs = "/titan/v1/logs/"
+
+    /// The record of job `id`.
+    public static func job(_ id: JobID) -> String { jobs + id.rawValue }
+
+    /// The record of node `id`.
+    public static func node(_ id: NodeID) -> String { nodes + id.rawValue }
+
+    /// The job id in a job key, or nil for a key outside the jobs prefix.
+    public static func jobID(fromKey key: [UInt8]) -> JobID? {
+        let text = String(decoding: key, as: UTF8.self)
+        guard text.hasPrefix(jobs), text.count > jobs.count else { return nil }
+        return JobID(String(text.dropFirst(jobs.count)))
+    }
+
+    /// The node id in a node key, or nil for a key outside the nodes prefix.
+    public static func nodeID(fromKey key: [UInt8]) -> NodeID? {
+        let text = String(decoding: key, as: UTF8.self)
+        guard text.hasPrefix(nodes), text.count > nodes.count else { return nil }
+        return NodeID(String(text.dropFirst(nodes.count)))
+    }
+}

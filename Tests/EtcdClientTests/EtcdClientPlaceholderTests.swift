@@ -1,6 +1,0 @@
-import XCTest
-@testable import EtcdClient
-
-final class EtcdClientPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}

@@ -1,0 +1,133 @@
+import EtcdClient
+import Foundation
+import Synchronization
+
+/// A private etcd member for tests: `/usr/bin/etcd` on free loopback ports with a throw-away
+/// data dir, stopped by its PID.
+///
+/// ```swift
+/// let etcd = try LocalEtcd()
+/// try await etcd.start()
+/// defer { etcd.stop() }
+/// let client = EtcdClient(endpoints: [etcd.endpoint])
+/// ```
+final class LocalEtcd: Sendable {
+    /// Why a local etcd could not be started.
+    struct StartFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let binary = "/usr/bin/etcd"
+
+    /// The client URL, `http://127.0.0.1:<port>`.
+    let endpoint: String
+    let clientPort: Int
+    let peerPort: Int
+    let dataDir: String
+    private let process = Mutex<Process?>(nil)
+
+    /// Picks free ports and a temporary data dir; nothing runs until ``start()``.
+    init() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw StartFailure(description: "etcd not found: run Tools/install-deps")
+        }
+        clientPort = try freeLoopbackPort()
+        peerPort = try freeLoopbackPort()
+        endpoint = "http://127.0.0.1:\(clientPort)"
+        dataDir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("titan-etcd-test-\(UUID().uuidString)").path
+    }
+
+    /// Launches etcd (again, after ``kill()``, on the same ports and data) and waits until it
+    /// answers a status request.
+    func start() async throws {
+        let launched = Process()
+        launched.executableURL = URL(fileURLWithPath: Self.binary)
+        launched.arguments = [
+            "--name", "titan-test",
+            "--data-dir", dataDir,
+            "--listen-client-urls", endpoint,
+            "--advertise-client-urls", endpoint,
+            "--listen-peer-urls", "http://127.0.0.1:\(peerPort)",
+            "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
+            "--initial-cluster", "titan-test=http://127.0.0.1:\(peerPort)",
+            "--log-level", "error",
+        ]
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let logPath = dataDir + ".log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        launched.standardOutput = log
+        launched.standardError = log
+        try launched.run()
+        process.withLock { $0 = launched }
+        try await waitUntilReady(logPath: logPath)
+    }
+
+    private func waitUntilReady(logPath: String) async throws {
+        let client = EtcdClient(endpoints: [endpoint], requestTimeout: .seconds(1))
+        defer { client.shutdown() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            guard isRunning else {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw StartFailure(description: "etcd exited at start: \(log.suffix(2000))")
+            }
+            if (try? await client.status()) != nil {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        stop()
+        throw StartFailure(description: "etcd at \(endpoint) did not answer within 20 s")
+    }
+
+    var isRunning: Bool {
+        process.withLock { $0?.isRunning ?? false }
+    }
+
+    /// Kills etcd at once (SIGKILL by PID), keeping its data for a restart.
+    func kill() {
+        let running = process.withLock { state -> Process? in
+            defer { state = nil }
+            return state
+        }
+        guard let running, running.isRunning else { return }
+        Foundation.kill(running.processIdentifier, SIGKILL)
+        running.waitUntilExit()
+    }
+
+    /// Stops etcd (SIGTERM by PID) and deletes its data.
+    func stop() {
+        let running = process.withLock { state -> Process? in
+            defer { state = nil }
+            return state
+        }
+        if let running, running.isRunning {
+            running.terminate()
+            running.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: dataDir)
+        try? FileManager.default.removeItem(atPath: dataDir + ".log")
+    }
+}
+
+/// A loopback TCP port nobody listens on right now (bind to port 0, read it, close).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw LocalEtcd.StartFailure(description: "socket() failed: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            guard bind(fd, raw, length) == 0 else { return false }
+            return getsockname(fd, raw, &length) == 0
+        }
+    }
+    guard bound else { throw LocalEtcd.StartFailure(description: "bind to 127.0.0.1:0 failed: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

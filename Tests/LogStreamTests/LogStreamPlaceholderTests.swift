@@ -1,6 +1,0 @@
-import XCTest
-@testable import LogStream
-
-final class LogStreamPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}

@@ -1,0 +1,113 @@
+import ClusterModel
+import Placement
+import XCTest
+
+@testable import MasterCore
+
+final class ClusterStateTests: XCTestCase {
+    private let now = UnixMillis(1_000)
+
+    private func descriptor(_ id: String, cpu: Int64 = 2000, memoryMi: Int64 = 2048) -> NodeDescriptor {
+        NodeDescriptor(id: NodeID(id), capacity: Resources(cpuMillis: cpu, memoryBytes: memoryMi << 20), runtimes: [.exec, .docker])
+    }
+
+    private func spec(cpu: Int64 = 500, memoryMi: Int64 = 256, attempts: UInt32 = 1) -> JobSpec {
+        JobSpec(runtime: .exec, command: .argv(["true"]), resources: Resources(cpuMillis: cpu, memoryBytes: memoryMi << 20), maxAttempts: attempts)
+    }
+
+    private func cluster(_ nodes: String...) -> ClusterState {
+        var state = ClusterState()
+        for (index, id) in nodes.enumerated() {
+            _ = state.nodeRegistered(descriptor(id), leaseID: Int64(index + 1), now: now)
+            _ = state.workerConnected(NodeID(id), now: now)
+        }
+        return state
+    }
+
+    func testASubmittedJobIsPlacedAndWrittenOnceAlreadyScheduled() {
+        var state = cluster("n1", "n2")
+        let actions = state.submit(id: "j1", spec: spec(), now: now)
+        XCTAssertEqual(actions, [.persist("j1"), .assign("j1", node: "n1"), .publish("j1")])
+        XCTAssertEqual(state.status(of: "j1")?.state, .scheduled)
+        XCTAssertEqual(state.nodes["n1"]?.status.allocated, Resources(cpuMillis: 500, memoryBytes: 256 << 20))
+        // Binpack keeps filling n1 (score rises) rather than spreading to n2.
+        XCTAssertEqual(state.submit(id: "j2", spec: spec(), now: now)[1], .assign("j2", node: "n1"))
+    }
+
+    func testATooBigJobWaitsWithReasonsAndRunsWhenCapacityAppears() {
+        var state = cluster("small")
+        XCTAssertEqual(state.submit(id: "big", spec: spec(cpu: 4000), now: now), [.persist("big"), .publish("big")])
+        XCTAssertEqual(state.status(of: "big")?.state, .pending)
+        XCTAssertEqual(state.status(of: "big")?.message, "small: insufficient cpu: requested 4000m, free 2000m")
+        _ = state.nodeRegistered(descriptor("large", cpu: 8000), leaseID: 9, now: now)
+        XCTAssertEqual(state.status(of: "big")?.state, .pending, "a registered but unconnected node takes no work")
+        let actions = state.workerConnected("large", now: now)
+        XCTAssertEqual(actions, [.persist("big"), .assign("big", node: "large"), .publish("big")])
+        XCTAssertEqual(state.status(of: "big")?.state, .scheduled)
+    }
+
+    func testReportsMoveTheJobAndStaleOnesAreRefused() {
+        var state = cluster("n1")
+        _ = state.submit(id: "j", spec: spec(), now: now)
+        XCTAssertEqual(state.started("j", epoch: Epoch(2), on: "n1", now: now), .stale)
+        XCTAssertEqual(state.started("j", epoch: Epoch(1), on: "n2", now: now), .stale)
+        XCTAssertEqual(state.started("j", epoch: Epoch(1), on: "n1", now: now), .accepted([.persist("j"), .publish("j")]))
+        XCTAssertEqual(state.started("j", epoch: Epoch(1), on: "n1", now: now), .duplicate)
+        XCTAssertEqual(state.exited("j", epoch: Epoch(1), on: "n1", exitCode: 0, reason: "", now: now), .accepted([.persist("j"), .publish("j")]))
+        XCTAssertEqual(state.status(of: "j")?.state, .succeeded)
+        XCTAssertEqual(state.nodes["n1"]?.status.allocated, .zero)
+        XCTAssertEqual(state.exited("j", epoch: Epoch(1), on: "n1", exitCode: 0, reason: "", now: now), .duplicate)
+        state.forgetIfFinal("j")
+        XCTAssertNil(state.status(of: "j"))
+        XCTAssertEqual(state.exited("j", epoch: Epoch(1), on: "n1", exitCode: 0, reason: "", now: now), .stale)
+    }
+
+    func testALostNodesJobsRunAgainWithANewEpochOrAreLost() {
+        var state = cluster("n1", "n2")
+        _ = state.submit(id: "retry", spec: spec(cpu: 1500, attempts: 2), now: now)
+        _ = state.submit(id: "once", spec: spec(cpu: 400, attempts: 1), now: now)
+        XCTAssertEqual(state.status(of: "retry")?.node, "n1")
+        XCTAssertEqual(state.status(of: "once")?.node, "n1")
+        let actions = state.nodeGone("n1", now: now)
+        XCTAssertTrue(actions.contains(.assign("retry", node: "n2")))
+        XCTAssertEqual(state.status(of: "retry")?.epoch, Epoch(2))
+        XCTAssertEqual(state.status(of: "retry")?.attempt, 2)
+        XCTAssertEqual(state.status(of: "once")?.state, .lost)
+        XCTAssertEqual(state.started("retry", epoch: Epoch(1), on: "n1", now: now), .stale, "the old attempt is fenced")
+    }
+
+    func testAWorkerThatRestartedUnderANewLeaseLosesItsJobs() {
+        var state = cluster("n1")
+        _ = state.submit(id: "j", spec: spec(attempts: 3), now: now)
+        _ = state.nodeRegistered(descriptor("n1"), leaseID: 77, now: now)
+        XCTAssertEqual(state.status(of: "j")?.state, .pending)
+        XCTAssertEqual(state.workerConnected("n1", now: now), [.persist("j"), .assign("j", node: "n1"), .publish("j")])
+        XCTAssertEqual(state.status(of: "j")?.epoch, Epoch(2))
+    }
+
+    func testCancelFreesCapacityAndKillsOnTheNode() {
+        var state = cluster("n1")
+        _ = state.submit(id: "a", spec: spec(cpu: 2000), now: now)
+        _ = state.submit(id: "b", spec: spec(cpu: 2000), now: now)
+        XCTAssertEqual(state.status(of: "b")?.state, .pending)
+        guard case let .cancelled(actions) = state.cancel("a", now: now) else { return XCTFail("not cancelled") }
+        XCTAssertTrue(actions.contains(.kill("a", node: "n1", epoch: Epoch(1))))
+        XCTAssertTrue(actions.contains(.assign("b", node: "n1")), "freed capacity goes to the waiting job at once")
+        XCTAssertEqual(state.cancel("a", now: now), .alreadyFinal(.cancelled))
+        XCTAssertEqual(state.cancel("zzz", now: now), .unknown)
+    }
+
+    func testAFailedAttemptRunsAgainWhileAttemptsRemain() {
+        var state = cluster("n1")
+        _ = state.submit(id: "j", spec: spec(attempts: 2), now: now)
+        _ = state.started("j", epoch: Epoch(1), on: "n1", now: now)
+        guard case let .accepted(actions) = state.exited("j", epoch: Epoch(1), on: "n1", exitCode: 3, reason: "", now: now) else {
+            return XCTFail("refused")
+        }
+        XCTAssertTrue(actions.contains(.assign("j", node: "n1")))
+        XCTAssertEqual(state.status(of: "j")?.attempt, 2)
+        _ = state.exited("j", epoch: Epoch(2), on: "n1", exitCode: 3, reason: "", now: now)
+        XCTAssertEqual(state.status(of: "j")?.state, .failed)
+        XCTAssertEqual(state.status(of: "j")?.exitCode, 3)
+    }
+}
