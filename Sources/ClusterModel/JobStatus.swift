@@ -94,7 +94,7 @@ public struct JobSummary: Hashable, Sendable, Codable {
 }
 
 /// A job in full: identity, spec and status.
-public struct JobInfo: Hashable, Sendable, Codable {
+public struct JobDetails: Hashable, Sendable, Codable {
     /// The job's identifier.
     public var id: JobID
     /// What the user submitted.
@@ -115,6 +115,3 @@ public struct JobInfo: Hashable, Sendable, Codable {
     }
 }
 
-/// Another name of `JobInfo`, kept only so that code written while `main` briefly called the type
-/// `JobDetails` still compiles; use `JobInfo`. (The wire message is `WireProtocol.JobInfoMessage`.)
-public typealias JobDetails = JobInfo

@@ -121,10 +121,10 @@ public struct JobInfoMessage: Hashable, Sendable, WirePayload {
     /// The correlation id of the `GetJob`.
     public var correlationID: UInt64
     /// The job: id, then spec record, then status record.
-    public var job: JobInfo
+    public var job: JobDetails
 
     /// Creates an answer.
-    public init(correlationID: UInt64, job: JobInfo) {
+    public init(correlationID: UInt64, job: JobDetails) {
         self.correlationID = correlationID
         self.job = job
     }
@@ -138,7 +138,7 @@ public struct JobInfoMessage: Hashable, Sendable, WirePayload {
 
     init(from reader: inout WireReader) throws(WireError) {
         self.correlationID = try reader.readInteger("JobInfo.correlationID")
-        self.job = JobInfo(
+        self.job = JobDetails(
             id: JobID(try reader.readID("JobInfo.jobID")),
             spec: try reader.readJobSpec(),
             status: try reader.readJobStatus()

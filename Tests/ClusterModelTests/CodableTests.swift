@@ -44,7 +44,7 @@ final class CodableTests: XCTestCase {
         XCTAssertEqual(try self.roundTrip([UnixMillis(7)]), "[7]")
     }
 
-    func testJobInfoAndNodeStatusRoundTrip() throws {
+    func testJobDetailsAndNodeStatusRoundTrip() throws {
         let status = JobStatus(
             state: .running,
             node: "n1",
@@ -55,7 +55,7 @@ final class CodableTests: XCTestCase {
             submittedAt: UnixMillis(1_700_000_000_000),
             updatedAt: UnixMillis(1_700_000_000_500)
         )
-        let info = JobInfo(id: "j1", spec: JobSpec(command: .argv(["true"])), status: status)
+        let info = JobDetails(id: "j1", spec: JobSpec(command: .argv(["true"])), status: status)
         _ = try self.roundTrip(info)
         XCTAssertEqual(info.summary.status, status)
 
