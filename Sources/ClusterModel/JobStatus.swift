@@ -114,3 +114,4 @@ public struct JobDetails: Hashable, Sendable, Codable {
         JobSummary(id: self.id, name: self.spec.name, status: self.status)
     }
 }
+

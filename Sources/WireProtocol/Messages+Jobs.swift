@@ -117,7 +117,7 @@ public struct GetJob: Hashable, Sendable, WirePayload {
 }
 
 /// `JobInfo` (0x0202): a job in full, the answer to `GetJob`.
-public struct JobInfo: Hashable, Sendable, WirePayload {
+public struct JobInfoMessage: Hashable, Sendable, WirePayload {
     /// The correlation id of the `GetJob`.
     public var correlationID: UInt64
     /// The job: id, then spec record, then status record.

@@ -34,7 +34,7 @@ public enum WireMessage: Hashable, Sendable {
     /// `SubmitResult` (0x0201).
     case submitResult(SubmitResult)
     /// `JobInfo` (0x0202).
-    case jobInfo(JobInfo)
+    case jobInfo(JobInfoMessage)
     /// `JobList` (0x0203).
     case jobList(JobList)
     /// `CancelResult` (0x0204).
@@ -167,7 +167,7 @@ public enum WireMessage: Hashable, Sendable {
         case .followLogs: self = .followLogs(try FollowLogs(from: &reader))
         case .watchJobs: self = .watchJobs(try WatchJobs(from: &reader))
         case .submitResult: self = .submitResult(try SubmitResult(from: &reader))
-        case .jobInfo: self = .jobInfo(try JobInfo(from: &reader))
+        case .jobInfo: self = .jobInfo(try JobInfoMessage(from: &reader))
         case .jobList: self = .jobList(try JobList(from: &reader))
         case .cancelResult: self = .cancelResult(try CancelResult(from: &reader))
         case .nodeList: self = .nodeList(try NodeList(from: &reader))

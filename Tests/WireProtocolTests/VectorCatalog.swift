@@ -113,7 +113,7 @@ enum VectorCatalog {
         ),
         (
             "0202-JobInfo.hex",
-            .jobInfo(JobInfo(correlationID: 2, job: JobDetails(id: "j-000001", spec: spec, status: runningStatus)))
+            .jobInfo(JobInfoMessage(correlationID: 2, job: JobDetails(id: "j-000001", spec: spec, status: runningStatus)))
         ),
         (
             "0203-JobList.hex",
