@@ -125,3 +125,31 @@ public struct Exited: Hashable, Sendable, WirePayload {
         self.reason = try reader.readString("Exited.reason", limit: WireLimits.maxMessageBytes)
     }
 }
+
+/// `ReportAck` (0x0308, server to worker): the `Exited` of this epoch is durable in etcd, or
+/// was refused as stale; either way the worker stops re-sending it.
+///
+/// A worker keeps every `Exited` until it is acknowledged and sends the unacknowledged ones
+/// again after each reconnect, so an outcome survives a leader that dies before recording it.
+public struct ReportAck: Hashable, Sendable, WirePayload {
+    /// The job.
+    public var jobID: JobID
+    /// The epoch of the acknowledged `Exited`.
+    public var epoch: Epoch
+
+    /// Creates an acknowledgement.
+    public init(jobID: JobID, epoch: Epoch) {
+        self.jobID = jobID
+        self.epoch = epoch
+    }
+
+    func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        try buffer.writeWireID(self.jobID.rawValue, field: "ReportAck.jobID")
+        buffer.writeInteger(self.epoch.rawValue)
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        self.jobID = JobID(try reader.readID("ReportAck.jobID"))
+        self.epoch = Epoch(try reader.readInteger("ReportAck.epoch"))
+    }
+}
