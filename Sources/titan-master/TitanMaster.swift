@@ -1,16 +1,90 @@
 import ArgumentParser
+import Foundation
+import Logging
+import MasterCore
+import Placement
+import ServiceLifecycle
+import TitanClient
 
-/// `titan-master`: The Titan scheduler: leads through etcd, places jobs, pushes them to workers.
-///
-/// Only `--help` works for now; the scheduling pipeline (issue 3) gives it its services.
+/// `titan-master`: flags → ``MasterConfiguration`` → a ``Master`` run as a service that stops
+/// gracefully on SIGTERM or SIGINT (giving up leadership at once).
 @main
-struct TitanMaster: ParsableCommand {
+struct TitanMaster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "titan-master",
         abstract: "The Titan scheduler: leads through etcd, places jobs, pushes them to workers."
     )
 
-    func run() throws {
-        throw ValidationError("titan-master is not implemented yet: only --help works in this build.")
+    @Option(help: "etcd endpoints, comma-separated (default: $TITAN_ETCD or http://127.0.0.1:2379).")
+    var etcd: String?
+
+    @Option(help: "Address to listen on, host:port.")
+    var listen = "127.0.0.1:7070"
+
+    @Option(help: "host:port that workers and clients use to reach this master (default: --listen).")
+    var advertise: String?
+
+    @Option(help: "File holding the cluster token (default: $TITAN_TOKEN_FILE).")
+    var tokenFile: String?
+
+    @Option(help: "This master's id (default: master-<host>-<port>).")
+    var id: String?
+
+    @Option(help: "Seconds a dead leader keeps the role before a standby takes over.")
+    var leaseTTL: Int64 = 5
+
+    @Option(help: "Placement strategy: binpack (fill nodes) or spread.")
+    var strategy = "binpack"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel = "info"
+
+    func run() async throws {
+        guard let strategy = PlacementStrategy(rawValue: strategy) else {
+            throw ValidationError("--strategy '\(strategy)' is unknown: use binpack or spread")
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
+        }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
+            throw ValidationError("--listen '\(listen)' is not host:port with a port from 1 to 65535")
+        }
+        guard leaseTTL >= 2 else { throw ValidationError("--lease-ttl \(leaseTTL) is too short: etcd's minimum is 2 seconds") }
+        let host = String(listen[..<colon])
+        do {
+            let configuration = MasterConfiguration(
+                id: id ?? "master-\(ProcessInfo.processInfo.hostName)-\(port)",
+                etcdEndpoints: try ClusterSettings.etcdEndpoints(flag: etcd),
+                listenHost: host,
+                listenPort: port,
+                advertiseAddress: advertise ?? listen,
+                token: try ClusterSettings.token(flag: tokenFile),
+                leaseTTLSeconds: leaseTTL,
+                strategy: strategy
+            )
+            var logger = Logger(label: "titan.master")
+            logger.logLevel = level
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let service = MasterService(master: Master(configuration: configuration, logger: logger))
+            let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+        } catch let error as SettingsError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// The master as a service: graceful shutdown cancels it, which revokes the leader lease.
+struct MasterService: Service {
+    let master: Master
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await master.run()
+        }
     }
 }

@@ -1,0 +1,51 @@
+import ClusterModel
+import WireProtocol
+
+extension TitanConnection {
+    /// Submits a batch of at most ``WireLimits/maxSubmitBatch`` jobs; one outcome per job.
+    public func submit(_ jobs: [JobSpec]) async throws -> [SubmitOutcome] {
+        guard case let .submitResult(result) = try await request({ .submitJobs(SubmitJobs(correlationID: $0, jobs: jobs)) }) else {
+            throw TitanClientError.protocolViolation("SubmitJobs was not answered with SubmitResult")
+        }
+        return result.results
+    }
+
+    /// A job's spec and status; throws `server(notFound, …)` for an unknown id.
+    public func job(_ id: JobID) async throws -> JobDetails {
+        guard case let .jobInfo(info) = try await request({ .getJob(GetJob(correlationID: $0, jobID: id)) }) else {
+            throw TitanClientError.protocolViolation("GetJob was not answered with JobInfo")
+        }
+        return info.job
+    }
+
+    /// One page of jobs.
+    public func listJobs(states: Set<JobState> = [], node: NodeID? = nil, after: JobID? = nil, limit: UInt16 = 100) async throws -> JobList {
+        guard case let .jobList(list) = try await request({ .listJobs(ListJobs(correlationID: $0, states: states, node: node, after: after, limit: limit)) }) else {
+            throw TitanClientError.protocolViolation("ListJobs was not answered with JobList")
+        }
+        return list
+    }
+
+    /// Cancels a job.
+    public func cancel(_ id: JobID) async throws -> CancelResult {
+        guard case let .cancelResult(result) = try await request({ .cancelJob(CancelJob(correlationID: $0, jobID: id)) }) else {
+            throw TitanClientError.protocolViolation("CancelJob was not answered with CancelResult")
+        }
+        return result
+    }
+
+    /// Every registered node.
+    public func nodes() async throws -> [NodeStatus] {
+        guard case let .nodeList(list) = try await request({ .listNodes(ListNodes(correlationID: $0)) }) else {
+            throw TitanClientError.protocolViolation("ListNodes was not answered with NodeList")
+        }
+        return list.nodes
+    }
+
+    /// Subscribes to job events (all jobs when `jobs` is empty); they arrive on ``pushes``.
+    public func watchJobs(_ jobs: [JobID] = []) async throws {
+        guard case .subscribed = try await request({ .watchJobs(WatchJobs(correlationID: $0, jobIDs: jobs)) }) else {
+            throw TitanClientError.protocolViolation("WatchJobs was not answered with Subscribed")
+        }
+    }
+}
