@@ -83,7 +83,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "titan-cli",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "TitanClient", "ClusterModel", "Placement", "WireProtocol", "EtcdClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

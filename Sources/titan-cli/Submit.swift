@@ -1,0 +1,131 @@
+import ArgumentParser
+import ClusterModel
+import TitanClient
+import WireProtocol
+
+/// `titan-cli submit`: one job, or `--count N` copies, as a script or an argv.
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Submit a job: --script 'shell text' or -- program args….",
+        discussion: "Prints the id of each accepted job. Exits 1 if any job was refused."
+    )
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "Shell text run with sh -c (instead of a program after --).")
+    var script: String?
+
+    @Option(help: "exec (a process on the worker host) or docker.")
+    var runtime = "docker"
+
+    @Option(help: "Image for the docker runtime.")
+    var image: String?
+
+    @Option(help: "CPU to reserve: 250m or 0.5 (cores).")
+    var cpu = "100m"
+
+    @Option(help: "Memory to reserve: 64Mi, 1Gi, …")
+    var memory = "64Mi"
+
+    @Option(name: .customLong("env"), help: "An environment variable K=V (repeatable).")
+    var environment: [String] = []
+
+    @Option(name: .customLong("label"), help: "A label k=v (repeatable).")
+    var labels: [String] = []
+
+    @Option(name: .customLong("selector"), help: "Run only on nodes with this label k=v (repeatable).")
+    var selectors: [String] = []
+
+    @Option(help: "A name for the job.")
+    var name: String?
+
+    @Option(help: "Higher runs first when capacity is short.")
+    var priority: Int32 = 0
+
+    @Option(help: "Attempts before the job is failed or lost (node loss and non-zero exits use one each).")
+    var maxAttempts: UInt32 = 1
+
+    @Option(help: "Kill the job after this many seconds (0: never).")
+    var timeout: UInt32 = 0
+
+    @Option(help: "Container network: none or host.")
+    var network = "none"
+
+    @Option(help: "Submit this many identical jobs.")
+    var count = 1
+
+    @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
+    var argv: [String] = []
+
+    func validate() throws {
+        guard (script == nil) != argv.isEmpty else {
+            throw ValidationError("give the job either --script 'shell text' or a program after --, not both and not neither")
+        }
+        guard (1...1_000_000).contains(count) else { throw ValidationError("--count \(count) is out of range: use 1 to 1000000") }
+    }
+
+    func spec() throws -> JobSpec {
+        guard let runtime = Runtime(rawValue: runtime) else { throw ValidationError("--runtime '\(runtime)' is unknown: use exec or docker") }
+        guard let cpu = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 250m or 0.5") }
+        guard let memory = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 64Mi or 1Gi") }
+        guard let network = NetworkMode(rawValue: network) else { throw ValidationError("--network '\(network)' is unknown: use none or host") }
+        return JobSpec(
+            name: name,
+            runtime: runtime,
+            image: image,
+            command: script.map { .script($0) } ?? .argv(argv),
+            environment: try pairs(environment, flag: "--env"),
+            labels: try pairs(labels, flag: "--label"),
+            nodeSelector: try pairs(selectors, flag: "--selector"),
+            resources: Resources(cpuMillis: cpu, memoryBytes: memory),
+            priority: priority,
+            maxAttempts: maxAttempts,
+            timeoutSeconds: timeout,
+            networkMode: network
+        )
+    }
+
+    func run() async throws {
+        let spec = try spec()
+        do { try spec.validate() } catch { throw ValidationError(error.description) }
+        let count = count
+        let outcomes = try await cluster.withLeader { connection in
+            var outcomes: [SubmitOutcome] = []
+            var left = count
+            while left > 0 {
+                let batch = min(left, WireLimits.maxSubmitBatch)
+                outcomes += try await connection.submit(Array(repeating: spec, count: batch))
+                left -= batch
+            }
+            return outcomes
+        }
+        var refused: [String] = []
+        var ids: [String] = []
+        for outcome in outcomes {
+            switch outcome {
+            case let .accepted(id): ids.append(id.rawValue)
+            case let .rejected(_, message): refused.append(message)
+            }
+        }
+        if cluster.output == .json {
+            print(try json(["accepted": ids, "refused": refused]))
+        } else {
+            ids.forEach { print($0) }
+        }
+        if let first = refused.first {
+            throw CLIFailure("\(refused.count) of \(outcomes.count) jobs refused: \(first)")
+        }
+    }
+}
+
+/// Parses repeated `K=V` flags into a map; a pair without `=` is a usage error.
+func pairs(_ items: [String], flag: String) throws -> [String: String] {
+    var map: [String: String] = [:]
+    for item in items {
+        guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+            throw ValidationError("\(flag) '\(item)' is not KEY=VALUE")
+        }
+        map[String(item[..<equals])] = String(item[item.index(after: equals)...])
+    }
+    return map
+}
