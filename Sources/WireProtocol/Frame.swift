@@ -152,6 +152,8 @@ public struct WireMessageType: RawRepresentable, Hashable, Sendable {
     public static let logAck = WireMessageType(rawValue: 0x0306)
     /// `LogEnd`: a followed job's output is complete (server to follower).
     public static let logEnd = WireMessageType(rawValue: 0x0307)
+    /// `ReportAck`: a worker's `Exited` report is settled (server to worker).
+    public static let reportAck = WireMessageType(rawValue: 0x0308)
 }
 
 extension WireMessageType: CustomStringConvertible {

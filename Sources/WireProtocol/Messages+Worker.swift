@@ -125,3 +125,31 @@ public struct Exited: Hashable, Sendable, WirePayload {
         self.reason = try reader.readString("Exited.reason", limit: WireLimits.maxMessageBytes)
     }
 }
+
+/// `ReportAck` (0x0308, server to worker): the `Exited` report of this job and epoch is settled
+/// (recorded durably, or refused as stale); the worker stops re-sending it and forgets the job.
+///
+/// A worker keeps every unacknowledged `Exited` and sends it again on each new session, so an
+/// exit is never lost to a leader change or a dropped connection; the leader ignores repeats.
+public struct ReportAck: Hashable, Sendable, WirePayload {
+    /// The job.
+    public var jobID: JobID
+    /// The epoch of the settled report.
+    public var epoch: Epoch
+
+    /// Creates an acknowledgement.
+    public init(jobID: JobID, epoch: Epoch) {
+        self.jobID = jobID
+        self.epoch = epoch
+    }
+
+    func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        try buffer.writeWireID(self.jobID.rawValue, field: "ReportAck.jobID")
+        buffer.writeInteger(self.epoch.rawValue)
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        self.jobID = JobID(try reader.readID("ReportAck.jobID"))
+        self.epoch = Epoch(try reader.readInteger("ReportAck.epoch"))
+    }
+}

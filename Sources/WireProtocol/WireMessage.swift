@@ -59,6 +59,8 @@ public enum WireMessage: Hashable, Sendable {
     case logAck(LogAck)
     /// `LogEnd` (0x0307).
     case logEnd(LogEnd)
+    /// `ReportAck` (0x0308).
+    case reportAck(ReportAck)
 
     /// The message's type on the wire.
     public var type: WireMessageType {
@@ -90,6 +92,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logChunk: return .logChunk
         case .logAck: return .logAck
         case .logEnd: return .logEnd
+        case .reportAck: return .reportAck
         }
     }
 
@@ -112,7 +115,7 @@ public enum WireMessage: Hashable, Sendable {
         case .nodeList(let m): return m.correlationID
         case .subscribed(let m): return m.correlationID
         case .serverHello, .hello, .welcome, .ping, .pong, .jobEvent, .assign, .cancel, .started,
-            .exited, .logChunk, .logAck, .logEnd:
+            .exited, .logChunk, .logAck, .logEnd, .reportAck:
             return nil
         }
     }
@@ -147,6 +150,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logChunk(let p): try p.encode(into: &buffer)
         case .logAck(let p): try p.encode(into: &buffer)
         case .logEnd(let p): try p.encode(into: &buffer)
+        case .reportAck(let p): try p.encode(into: &buffer)
         }
     }
 
@@ -180,6 +184,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logChunk: self = .logChunk(try LogChunk(from: &reader))
         case .logAck: self = .logAck(try LogAck(from: &reader))
         case .logEnd: self = .logEnd(try LogEnd(from: &reader))
+        case .reportAck: self = .reportAck(try ReportAck(from: &reader))
         default: throw WireError.unknownMessageType(type.rawValue)
         }
     }
@@ -191,7 +196,7 @@ extension WireMessageType {
         .error, .serverHello, .hello, .welcome, .ping, .pong,
         .submitJobs, .getJob, .listJobs, .cancelJob, .listNodes, .followLogs, .watchJobs,
         .submitResult, .jobInfo, .jobList, .cancelResult, .nodeList, .subscribed, .jobEvent,
-        .assign, .cancel, .started, .exited, .logChunk, .logAck, .logEnd,
+        .assign, .cancel, .started, .exited, .logChunk, .logAck, .logEnd, .reportAck,
     ]
 
     /// The name used in `Protocol/README.md`, e.g. `SubmitJobs`; `nil` for an unknown type.
@@ -224,6 +229,7 @@ extension WireMessageType {
         case .logChunk: return "LogChunk"
         case .logAck: return "LogAck"
         case .logEnd: return "LogEnd"
+        case .reportAck: return "ReportAck"
         default: return nil
         }
     }
