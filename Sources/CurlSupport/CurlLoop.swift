@@ -28,6 +28,11 @@ public final class CurlLoop: Sendable {
         var commands: [Command] = []
         var nextID: UInt64 = 1
         var shuttingDown = false
+        /// Ids handed out whose `.start` has not been sent yet.
+        var unstarted: Set<UInt64> = []
+        /// Ids cancelled before their `.start` was sent (a task cancelled before it called
+        /// `perform` runs its cancellation handler first): their start fails at once.
+        var cancelledEarly: Set<UInt64> = []
     }
 
     private let inbox = Mutex(Inbox())
@@ -84,21 +89,38 @@ public final class CurlLoop: Sendable {
     }
 
     func send(_ command: Command) {
-        let accepted = inbox.withLock { state -> Bool in
-            guard !state.shuttingDown else { return false }
+        enum Outcome { case accepted, shutDown, cancelled, dropped }
+        let outcome = inbox.withLock { state -> Outcome in
+            switch command {
+            case let .start(id, _, _):
+                state.unstarted.remove(id)
+                if state.cancelledEarly.remove(id) != nil { return .cancelled }
+            case let .cancel(id) where state.unstarted.contains(id):
+                state.cancelledEarly.insert(id)
+                return .dropped
+            case .cancel, .unpause:
+                break
+            }
+            guard !state.shuttingDown else { return .shutDown }
             state.commands.append(command)
-            return true
+            return .accepted
         }
-        if accepted {
+        switch (outcome, command) {
+        case (.accepted, _):
             curl_multi_wakeup(multi.raw)
-        } else if case let .start(_, _, sink) = command {
+        case let (.shutDown, .start(_, _, sink)):
             sink.fail(CurlError.shutDown)
+        case let (.cancelled, .start(_, _, sink)):
+            sink.fail(CancellationError())
+        default:
+            break
         }
     }
 
     private func allocateID() -> UInt64 {
         inbox.withLock { state in
             defer { state.nextID += 1 }
+            state.unstarted.insert(state.nextID)
             return state.nextID
         }
     }

@@ -152,7 +152,7 @@ public struct WireMessageType: RawRepresentable, Hashable, Sendable {
     public static let logAck = WireMessageType(rawValue: 0x0306)
     /// `LogEnd`: a followed job's output is complete (server to follower).
     public static let logEnd = WireMessageType(rawValue: 0x0307)
-    /// `ReportAck`: a worker's `Exited` report is settled (server to worker).
+    /// `ReportAck`: an `Exited` is durable (or was stale); stop re-sending it (server to worker).
     public static let reportAck = WireMessageType(rawValue: 0x0308)
 }
 

@@ -126,15 +126,15 @@ public struct Exited: Hashable, Sendable, WirePayload {
     }
 }
 
-/// `ReportAck` (0x0308, server to worker): the `Exited` report of this job and epoch is settled
-/// (recorded durably, or refused as stale); the worker stops re-sending it and forgets the job.
+/// `ReportAck` (0x0308, server to worker): the `Exited` of this epoch is durable in etcd, or
+/// was refused as stale; either way the worker stops re-sending it.
 ///
-/// A worker keeps every unacknowledged `Exited` and sends it again on each new session, so an
-/// exit is never lost to a leader change or a dropped connection; the leader ignores repeats.
+/// A worker keeps every `Exited` until it is acknowledged and sends the unacknowledged ones
+/// again after each reconnect, so an outcome survives a leader that dies before recording it.
 public struct ReportAck: Hashable, Sendable, WirePayload {
     /// The job.
     public var jobID: JobID
-    /// The epoch of the settled report.
+    /// The epoch of the acknowledged `Exited`.
     public var epoch: Epoch
 
     /// Creates an acknowledgement.

@@ -115,6 +115,20 @@ final class KVTests: EtcdTestCase {
         XCTAssertNotEqual(status.leader, 0)
     }
 
+    func testManyConcurrentCallsShareOneClient() async throws {
+        let client = try XCTUnwrap(self.client)
+        let keys = (0..<200).map { key("par/\($0)") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for name in keys {
+                group.addTask { try await client.put(key: name, value: name) }
+            }
+            try await group.waitForAll()
+        }
+        let all = try await client.range(prefix: key("par/"))
+        XCTAssertEqual(all.count, 200)
+        XCTAssertTrue(all.kvs.allSatisfy { $0.keyString == $0.valueString })
+    }
+
     func testPrefixEnd() {
         XCTAssertEqual(prefixEnd("/titan/v1/jobs/"), Array("/titan/v1/jobs0".utf8))
         XCTAssertEqual(prefixEnd([0x61, 0xff] as [UInt8]), [0x62])

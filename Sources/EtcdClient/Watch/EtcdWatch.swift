@@ -66,8 +66,12 @@ public struct EtcdWatch: AsyncSequence, Sendable {
                     throw EtcdError.watchMessageTooLarge(limit: error.limit)
                 }
                 if let line {
-                    if let response = try handle(line) {
-                        return response
+                    do {
+                        if let response = try handle(line) {
+                            return response
+                        }
+                    } catch is StreamDropped {
+                        try await reconnect(after: nil)
                     }
                     continue
                 }
@@ -130,6 +134,12 @@ public struct EtcdWatch: AsyncSequence, Sendable {
         private mutating func handle(_ line: [UInt8]) throws -> WatchResponse? {
             let message = try GatewayJSON.decode(WireWatchLine.self, from: line, path: "/v3/watch")
             if let error = message.error {
+                // A member that is stopping ends its streams with grpc code 1 ("the client
+                // connection is closing") or 14 (unavailable): another member, or the same one
+                // restarted, can carry on from the last revision.
+                if error.grpcCode == 1 || error.grpcCode == 14 {
+                    throw StreamDropped()
+                }
                 throw EtcdError.from(
                     status: error.httpCode ?? 500, code: error.grpcCode, message: error.message ?? "",
                     body: String(decoding: line, as: UTF8.self), endpoint: watch.client.endpoints[endpointIndex],
@@ -162,6 +172,9 @@ public struct EtcdWatch: AsyncSequence, Sendable {
         }
     }
 }
+
+/// A stream the server ended in a way that calls for a reconnection, not an error.
+private struct StreamDropped: Error {}
 
 extension EtcdClient {
     /// Watches what `request` selects; see ``EtcdWatch`` for reconnection and compaction.

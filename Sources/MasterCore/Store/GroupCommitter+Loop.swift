@@ -132,14 +132,14 @@ extension GroupCommitter {
             }
         }
         for (pending, result) in zip(batch, results) {
-            pending.waiters.forEach { $0.resume(returning: result) }
+            pending.waiters.forEach { $0(.success(result)) }
         }
     }
 
     func fail(_ batch: [Pending], with error: any Error) {
         state.withLock { state in batch.forEach { state.inFlight.remove($0.write.key) } }
         for pending in batch {
-            pending.waiters.forEach { $0.resume(throwing: error) }
+            pending.waiters.forEach { $0(.failure(error)) }
         }
     }
 
@@ -157,7 +157,7 @@ extension GroupCommitter {
             return (pending, state.wakeup, state.roomWaiters)
         }
         for item in pending {
-            item.waiters.forEach { $0.resume(throwing: error) }
+            item.waiters.forEach { $0(.failure(error)) }
         }
         wakeup?.resume()
         roomWaiters.forEach { $0.resume() }

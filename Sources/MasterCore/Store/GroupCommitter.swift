@@ -75,9 +75,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 ///   ``StoreError/notLeader``; otherwise each write is retried alone, so one stale write cannot
 ///   sink its neighbours.
 public final class GroupCommitter: Sendable {
+    typealias Waiter = @Sendable (Result<StoreWriteResult, any Error>) -> Void
+
     struct Pending {
         var write: StoreWrite
-        var waiters: [CheckedContinuation<StoreWriteResult, any Error>]
+        var waiters: [Waiter]
     }
 
     struct State {
@@ -113,17 +115,28 @@ public final class GroupCommitter: Sendable {
 
     /// Queues one write and returns once it is durable (or known to conflict).
     public func commit(_ write: StoreWrite) async throws -> StoreWriteResult {
+        try await commit([write])[0]
+    }
+
+    /// Queues several writes at once and returns their results in order, once all are settled.
+    /// Throws the first failure (``StoreError`` or the etcd error) if any write failed.
+    public func commit(_ writes: [StoreWrite]) async throws -> [StoreWriteResult] {
+        guard !writes.isEmpty else { return [] }
         try await waitForRoom()
         return try await withCheckedThrowingContinuation { continuation in
+            let collector = ResultCollector(count: writes.count, continuation: continuation)
             let (wakeup, failure) = state.withLock { state -> (CheckedContinuation<Void, Never>?, StoreError?) in
                 if let failure = state.failure { return (nil, failure) }
-                if var pending = state.queue[write.key] {
-                    pending.write.operation = write.operation
-                    pending.waiters.append(continuation)
-                    state.queue[write.key] = pending
-                } else {
-                    state.queue[write.key] = Pending(write: write, waiters: [continuation])
-                    state.order.append(write.key)
+                for (index, write) in writes.enumerated() {
+                    let waiter: Waiter = { collector.settle(index, $0) }
+                    if var pending = state.queue[write.key] {
+                        pending.write.operation = write.operation
+                        pending.waiters.append(waiter)
+                        state.queue[write.key] = pending
+                    } else {
+                        state.queue[write.key] = Pending(write: write, waiters: [waiter])
+                        state.order.append(write.key)
+                    }
                 }
                 if state.firstQueuedAt == nil { state.firstQueuedAt = .now }
                 defer { state.wakeup = nil }
@@ -133,20 +146,6 @@ public final class GroupCommitter: Sendable {
                 continuation.resume(throwing: failure)
             }
             wakeup?.resume()
-        }
-    }
-
-    /// Queues several writes at once and returns their results in order.
-    public func commit(_ writes: [StoreWrite]) async throws -> [StoreWriteResult] {
-        try await withThrowingTaskGroup(of: (Int, StoreWriteResult).self) { group in
-            for (index, write) in writes.enumerated() {
-                group.addTask { (index, try await self.commit(write)) }
-            }
-            var results = [StoreWriteResult](repeating: .conflict, count: writes.count)
-            for try await (index, result) in group {
-                results[index] = result
-            }
-            return results
         }
     }
 
@@ -193,6 +192,40 @@ public final class GroupCommitter: Sendable {
                 // committer carries on with the next batch.
                 fail(batch, with: error)
             }
+        }
+    }
+}
+
+/// Gathers the results of one multi-write ``GroupCommitter/commit(_:)`` and resumes its caller
+/// once, when the last write settles.
+final class ResultCollector: Sendable {
+    private struct State {
+        var results: [StoreWriteResult?]
+        var failure: (any Error)?
+        var remaining: Int
+        var continuation: CheckedContinuation<[StoreWriteResult], any Error>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int, continuation: CheckedContinuation<[StoreWriteResult], any Error>) {
+        state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count, continuation: continuation))
+    }
+
+    func settle(_ index: Int, _ result: Result<StoreWriteResult, any Error>) {
+        let done = state.withLock { state -> (CheckedContinuation<[StoreWriteResult], any Error>, Result<[StoreWriteResult], any Error>)? in
+            switch result {
+            case let .success(value): state.results[index] = value
+            case let .failure(error): if state.failure == nil { state.failure = error }
+            }
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            if let failure = state.failure { return (continuation, .failure(failure)) }
+            return (continuation, .success(state.results.map { $0 ?? .conflict }))
+        }
+        if let (continuation, outcome) = done {
+            continuation.resume(with: outcome)
         }
     }
 }

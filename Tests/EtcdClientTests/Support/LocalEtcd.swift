@@ -24,10 +24,13 @@ final class LocalEtcd: Sendable {
     let clientPort: Int
     let peerPort: Int
     let dataDir: String
+    /// More flags for etcd, e.g. `["--quota-backend-bytes", "262144"]`.
+    let extraArguments: [String]
     private let process = Mutex<Process?>(nil)
 
     /// Picks free ports and a temporary data dir; nothing runs until ``start()``.
-    init() throws {
+    init(extraArguments: [String] = []) throws {
+        self.extraArguments = extraArguments
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw StartFailure(description: "etcd not found: run Tools/install-deps")
         }
@@ -52,7 +55,7 @@ final class LocalEtcd: Sendable {
             "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
             "--initial-cluster", "titan-test=http://127.0.0.1:\(peerPort)",
             "--log-level", "error",
-        ]
+        ] + extraArguments
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let logPath = dataDir + ".log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -97,16 +100,20 @@ final class LocalEtcd: Sendable {
         running.waitUntilExit()
     }
 
-    /// Stops etcd (SIGTERM by PID) and deletes its data.
-    func stop() {
+    /// Stops etcd gracefully (SIGTERM by PID), keeping its data for a restart.
+    func terminate() {
         let running = process.withLock { state -> Process? in
             defer { state = nil }
             return state
         }
-        if let running, running.isRunning {
-            running.terminate()
-            running.waitUntilExit()
-        }
+        guard let running, running.isRunning else { return }
+        running.terminate()
+        running.waitUntilExit()
+    }
+
+    /// Stops etcd (SIGTERM by PID) and deletes its data.
+    func stop() {
+        terminate()
         try? FileManager.default.removeItem(atPath: dataDir)
         try? FileManager.default.removeItem(atPath: dataDir + ".log")
     }

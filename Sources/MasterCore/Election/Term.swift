@@ -1,0 +1,95 @@
+import ClusterModel
+import EtcdClient
+import Foundation
+import Logging
+import NIOCore
+import WireProtocol
+
+/// The work of one leadership term: load the cluster from etcd, follow node registrations,
+/// serve connections, and group-commit every change. Whichever part ends first ends the term.
+struct Term {
+    let term: LeaderTerm
+    let etcd: EtcdClient
+    let configuration: MasterConfiguration
+    let router: ConnectionRouter
+    let logger: Logger
+
+    func run() async throws {
+        let committer = GroupCommitter(etcd: etcd, fence: term.fence)
+        let scheduler = Scheduler(
+            committer: committer,
+            strategy: configuration.strategy,
+            idPrefix: String(term.revision, radix: 36),
+            logger: logger
+        )
+        let context = ConnectionContext(
+            scheduler: scheduler,
+            queries: JobQueries(etcd: etcd),
+            token: configuration.token,
+            serverID: configuration.id,
+            logger: logger
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            group.addTask {
+                try await committer.run()
+                throw StoreError.stopped
+            }
+            let nodesRevision = try await loadNodes(into: scheduler)
+            try await loadJobs(into: scheduler)
+            group.addTask { try await watchNodes(scheduler, from: nodesRevision + 1) }
+            group.addTask { try await router.serveTerm(context) }
+            let nodeCount = await scheduler.nodes().count
+            logger.info("leading", metadata: ["nodes.loaded": "\(nodeCount)"])
+            try await group.next()
+        }
+    }
+
+    /// Registers every node record; returns the revision the read was made at.
+    private func loadNodes(into scheduler: Scheduler) async throws -> Int64 {
+        let response = try await etcd.range(prefix: Keys.nodes)
+        for kv in response.kvs {
+            guard let descriptor = try? JSONDecoder().decode(NodeDescriptor.self, from: Data(kv.value)) else {
+                logger.warning("skipping an unreadable node record", metadata: ["key": "\(String(decoding: kv.key, as: UTF8.self))"])
+                continue
+            }
+            try await scheduler.nodeRegistered(descriptor, leaseID: kv.lease)
+        }
+        return response.header.revision
+    }
+
+    /// Restores every live job, reading the job records a page at a time.
+    private func loadJobs(into scheduler: Scheduler) async throws {
+        var start = Array(Keys.jobs.utf8)
+        let end = prefixEnd(Keys.jobs)
+        let decoder = JSONDecoder()
+        while true {
+            let response = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: 1000))
+            var live: [(JobDetails, Int64)] = []
+            for kv in response.kvs {
+                guard let job = try? decoder.decode(JobDetails.self, from: Data(kv.value)) else { continue }
+                if !job.status.state.isFinal { live.append((job, kv.modRevision)) }
+            }
+            try await scheduler.restore(live)
+            guard response.more, let last = response.kvs.last else { return }
+            start = last.key + [0]
+        }
+    }
+
+    /// Follows node registrations: a new or changed record registers, a deleted one (the lease
+    /// ended) loses the node.
+    private func watchNodes(_ scheduler: Scheduler, from revision: Int64) async throws {
+        for try await response in etcd.watch(prefix: Keys.nodes, startRevision: revision) {
+            for event in response.events {
+                guard let id = Keys.nodeID(fromKey: event.kv.key) else { continue }
+                switch event.kind {
+                case .put:
+                    guard let descriptor = try? JSONDecoder().decode(NodeDescriptor.self, from: Data(event.kv.value)) else { continue }
+                    try await scheduler.nodeRegistered(descriptor, leaseID: event.kv.lease)
+                case .delete:
+                    try await scheduler.nodeGone(id)
+                }
+            }
+        }
+    }
+}

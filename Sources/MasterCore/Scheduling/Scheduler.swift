@@ -1,0 +1,116 @@
+import ClusterModel
+import EtcdClient
+import Foundation
+import Logging
+import Placement
+import WireProtocol
+
+/// The leader's scheduler for one term: owns the ``ClusterState``, turns its actions into
+/// group-committed etcd writes, and only after a write is durable pushes `Assign`s to workers
+/// and events to subscribers.
+///
+/// An actor: every request and report is applied in turn. State is changed before the write is
+/// awaited (so the next submission sees the capacity already taken); after each `await` the
+/// actor re-checks what it is about to send, since other calls may have run meanwhile.
+public actor Scheduler {
+    let committer: GroupCommitter
+    let logger: Logger
+    let idPrefix: String
+    var state: ClusterState
+    var nextJobNumber: UInt64 = 0
+    var workers: [NodeID: Outbox] = [:]
+    var subscribers: [ObjectIdentifier: Subscription] = [:]
+    let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    struct Subscription {
+        let outbox: Outbox
+        let jobs: Set<JobID>?
+    }
+
+    /// Creates the scheduler of a term whose writes go through `committer`. Job ids start with
+    /// `idPrefix`, which must be unique to the term (the term's revision, in base 36).
+    public init(committer: GroupCommitter, strategy: PlacementStrategy, idPrefix: String, logger: Logger) {
+        self.committer = committer
+        self.state = ClusterState(strategy: strategy)
+        self.idPrefix = idPrefix
+        self.logger = logger
+    }
+
+    static func now() -> UnixMillis {
+        UnixMillis(UInt64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    // MARK: - Client requests
+
+    /// Validates, places and durably records a batch of jobs; the outcome of each, in order.
+    public func submit(_ specs: [JobSpec]) async -> [SubmitOutcome] {
+        let now = Self.now()
+        var outcomes: [SubmitOutcome] = []
+        var accepted: [JobID] = []
+        var actions: [SchedulerAction] = []
+        for spec in specs {
+            do {
+                try spec.validate()
+            } catch {
+                outcomes.append(.rejected(code: .invalidRequest, message: error.description))
+                continue
+            }
+            nextJobNumber += 1
+            let id = JobID("\(idPrefix)-\(String(nextJobNumber, radix: 36))")
+            actions += state.submit(id: id, spec: spec, now: now)
+            accepted.append(id)
+            outcomes.append(.accepted(id))
+        }
+        let created = Set(accepted)
+        do {
+            try await carryOut(actions, created: created)
+        } catch {
+            for id in accepted { state.rollBackSubmission(id) }
+            let code: WireErrorCode = (error as? StoreError) == .notLeader ? .notLeader : .unavailable
+            let message = "the job was not recorded: \(error)"
+            return outcomes.map { outcome in
+                if case .accepted = outcome { return .rejected(code: code, message: message) }
+                return outcome
+            }
+        }
+        return outcomes
+    }
+
+    /// Cancels a job; `nil` when no live job has this id (the caller looks in etcd).
+    public func cancel(_ id: JobID) async throws -> CancelOutcome? {
+        switch state.cancel(id, now: Self.now()) {
+        case .unknown:
+            return nil
+        case .alreadyFinal:
+            return .alreadyFinal
+        case let .cancelled(actions):
+            try await carryOut(actions)
+            return .cancelled
+        }
+    }
+
+    /// A live job's spec and status (with, when pending, why it waits); `nil` if not live.
+    public func job(_ id: JobID) -> JobDetails? {
+        guard let tracked = state.jobs[id], let status = state.status(of: id) else { return nil }
+        return JobDetails(id: id, spec: tracked.spec, status: status)
+    }
+
+    /// Every registered node, sorted by id.
+    public func nodes() -> [NodeStatus] {
+        state.nodes.values.map(\.status).sorted { $0.id < $1.id }
+    }
+
+    /// Starts pushing job events to `outbox`: every change of the given jobs (all jobs if nil).
+    public func subscribe(_ outbox: Outbox, jobs: Set<JobID>?) {
+        subscribers[ObjectIdentifier(outbox)] = Subscription(outbox: outbox, jobs: jobs)
+    }
+
+    /// Stops pushing events to `outbox`.
+    public func unsubscribe(_ outbox: Outbox) {
+        subscribers.removeValue(forKey: ObjectIdentifier(outbox))
+    }
+}
