@@ -16,14 +16,16 @@ public enum WireLimits {
 
     /// Bytes of a `JobID` or `NodeID` (and of a server id): 1 to 128.
     public static let maxIDBytes = 128
+    // Job spec fields: each bound is at least the admission bound of `JobSpec.validate()`
+    // (`JobSpecLimits`), so every spec the leader would accept can be sent; a test checks it.
     /// Bytes of a job name.
     public static let maxNameBytes = 256
     /// Bytes of a container image reference.
     public static let maxImageBytes = 1024
     /// Arguments in an argv command.
     public static let maxArgvCount = 1024
-    /// Bytes of one argument.
-    public static let maxArgBytes = 32 << 10
+    /// Bytes of one argument (`str32`, since it may reach 64 KiB).
+    public static let maxArgBytes = 64 << 10
     /// Bytes of a script command.
     public static let maxScriptBytes = 128 << 10
     /// Environment variables of a job.
@@ -32,14 +34,21 @@ public enum WireLimits {
     public static let maxEnvKeyBytes = 256
     /// Bytes of an environment variable value.
     public static let maxEnvValueBytes = 32 << 10
-    /// Entries of a label map (job labels, node selector, node labels).
-    public static let maxLabelCount = 32
-    /// Bytes of a label key.
-    public static let maxLabelKeyBytes = 64
-    /// Bytes of a label value.
-    public static let maxLabelValueBytes = 64
-    /// Bytes of an encoded `JobSpec` record, its length prefix excluded: 256 KiB.
-    public static let maxJobSpecBytes = 256 << 10
+    /// Entries of a job's label map and of its node selector.
+    public static let maxJobLabelCount = 64
+    /// Bytes of a job label or node selector key.
+    public static let maxJobLabelKeyBytes = 256
+    /// Bytes of a job label or node selector value.
+    public static let maxJobLabelValueBytes = 8 << 10
+    /// Bytes of an encoded `JobSpec` record, its length prefix excluded: 1 MiB. Each field is
+    /// bounded on its own; this bounds their sum.
+    public static let maxJobSpecBytes = 1 << 20
+    /// Entries of a node's label map.
+    public static let maxNodeLabelCount = 32
+    /// Bytes of a node label key.
+    public static let maxNodeLabelKeyBytes = 64
+    /// Bytes of a node label value.
+    public static let maxNodeLabelValueBytes = 64
     /// Bytes of a `JobStatus`, `JobSummary` or `NodeStatus` record, its length prefix excluded.
     public static let maxSmallRecordBytes = 16 << 10
     /// Jobs in one `SubmitJobs` (and results in one `SubmitResult`).

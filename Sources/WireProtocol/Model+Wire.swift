@@ -27,11 +27,11 @@ extension WireReader {
             let command: JobCommand
             switch try r.readInteger("JobSpec.command", as: UInt8.self) {
             case 1:
-                let count = try r.readCount("JobSpec.argv", limit: WireLimits.maxArgvCount, minimumItemBytes: 2)
+                let count = try r.readCount("JobSpec.argv", limit: WireLimits.maxArgvCount, minimumItemBytes: 4)
                 var argv: [String] = []
                 argv.reserveCapacity(count)
                 for _ in 0..<count {
-                    argv.append(try r.readString("JobSpec.argv[]", limit: WireLimits.maxArgBytes))
+                    argv.append(try r.readString("JobSpec.argv[]", limit: WireLimits.maxArgBytes, wideLength: true))
                 }
                 command = .argv(argv)
             case 2:
@@ -50,8 +50,8 @@ extension WireReader {
                     keyLimit: WireLimits.maxEnvKeyBytes,
                     valueLimit: WireLimits.maxEnvValueBytes
                 ),
-                labels: try r.readLabels("JobSpec.labels"),
-                nodeSelector: try r.readLabels("JobSpec.nodeSelector"),
+                labels: try r.readJobLabels("JobSpec.labels"),
+                nodeSelector: try r.readJobLabels("JobSpec.nodeSelector"),
                 resources: try r.readResources("JobSpec.resources.cpuMillis", "JobSpec.resources.memoryBytes"),
                 priority: try r.readInteger("JobSpec.priority"),
                 maxAttempts: try r.readInteger("JobSpec.maxAttempts"),
@@ -61,13 +61,23 @@ extension WireReader {
         }
     }
 
-    /// Reads a label map (job labels, node selector, node labels).
-    mutating func readLabels(_ field: String) throws(WireError) -> [String: String] {
+    /// Reads a job's label map or node selector.
+    mutating func readJobLabels(_ field: String) throws(WireError) -> [String: String] {
         try self.readMap(
             field,
-            limit: WireLimits.maxLabelCount,
-            keyLimit: WireLimits.maxLabelKeyBytes,
-            valueLimit: WireLimits.maxLabelValueBytes
+            limit: WireLimits.maxJobLabelCount,
+            keyLimit: WireLimits.maxJobLabelKeyBytes,
+            valueLimit: WireLimits.maxJobLabelValueBytes
+        )
+    }
+
+    /// Reads a node's label map.
+    mutating func readNodeLabels(_ field: String) throws(WireError) -> [String: String] {
+        try self.readMap(
+            field,
+            limit: WireLimits.maxNodeLabelCount,
+            keyLimit: WireLimits.maxNodeLabelKeyBytes,
+            valueLimit: WireLimits.maxNodeLabelValueBytes
         )
     }
 
@@ -111,7 +121,7 @@ extension WireReader {
                 id: NodeID(try r.readID("NodeStatus.id")),
                 address: try r.readString("NodeStatus.address", limit: WireLimits.maxAddressBytes),
                 capacity: try r.readResources("NodeStatus.capacity.cpuMillis", "NodeStatus.capacity.memoryBytes"),
-                labels: try r.readLabels("NodeStatus.labels"),
+                labels: try r.readNodeLabels("NodeStatus.labels"),
                 runtimes: try r.readEnumSet("NodeStatus.runtimes", mask: UInt8.self),
                 version: try r.readString("NodeStatus.version", limit: WireLimits.maxVersionBytes)
             )
@@ -133,14 +143,25 @@ extension ByteBuffer {
         self.writeInteger(resources.memoryBytes)
     }
 
-    /// Writes a label map.
-    mutating func writeWireLabels(_ labels: [String: String], field: String) throws(WireError) {
+    /// Writes a job's label map or node selector.
+    mutating func writeWireJobLabels(_ labels: [String: String], field: String) throws(WireError) {
         try self.writeWireMap(
             labels,
             field: field,
-            limit: WireLimits.maxLabelCount,
-            keyLimit: WireLimits.maxLabelKeyBytes,
-            valueLimit: WireLimits.maxLabelValueBytes
+            limit: WireLimits.maxJobLabelCount,
+            keyLimit: WireLimits.maxJobLabelKeyBytes,
+            valueLimit: WireLimits.maxJobLabelValueBytes
+        )
+    }
+
+    /// Writes a node's label map.
+    mutating func writeWireNodeLabels(_ labels: [String: String], field: String) throws(WireError) {
+        try self.writeWireMap(
+            labels,
+            field: field,
+            limit: WireLimits.maxNodeLabelCount,
+            keyLimit: WireLimits.maxNodeLabelKeyBytes,
+            valueLimit: WireLimits.maxNodeLabelValueBytes
         )
     }
 
@@ -159,7 +180,7 @@ extension ByteBuffer {
                 b.writeInteger(UInt8(1))
                 try b.writeWireCount(argv.count, field: "JobSpec.argv", limit: WireLimits.maxArgvCount)
                 for argument in argv {
-                    try b.writeWireString(argument, field: "JobSpec.argv[]", limit: WireLimits.maxArgBytes)
+                    try b.writeWireString(argument, field: "JobSpec.argv[]", limit: WireLimits.maxArgBytes, wideLength: true)
                 }
             case .script(let script):
                 b.writeInteger(UInt8(2))
@@ -172,8 +193,8 @@ extension ByteBuffer {
                 keyLimit: WireLimits.maxEnvKeyBytes,
                 valueLimit: WireLimits.maxEnvValueBytes
             )
-            try b.writeWireLabels(spec.labels, field: "JobSpec.labels")
-            try b.writeWireLabels(spec.nodeSelector, field: "JobSpec.nodeSelector")
+            try b.writeWireJobLabels(spec.labels, field: "JobSpec.labels")
+            try b.writeWireJobLabels(spec.nodeSelector, field: "JobSpec.nodeSelector")
             b.writeWireResources(spec.resources)
             b.writeInteger(spec.priority)
             b.writeInteger(spec.maxAttempts)
@@ -218,7 +239,7 @@ extension ByteBuffer {
             try b.writeWireID(descriptor.id.rawValue, field: "NodeStatus.id")
             try b.writeWireString(descriptor.address, field: "NodeStatus.address", limit: WireLimits.maxAddressBytes)
             b.writeWireResources(descriptor.capacity)
-            try b.writeWireLabels(descriptor.labels, field: "NodeStatus.labels")
+            try b.writeWireNodeLabels(descriptor.labels, field: "NodeStatus.labels")
             b.writeWireEnumSet(descriptor.runtimes, mask: UInt8.self)
             try b.writeWireString(descriptor.version, field: "NodeStatus.version", limit: WireLimits.maxVersionBytes)
             b.writeWireResources(node.allocated)

@@ -23,6 +23,7 @@ enum Bytes {
     static func u32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
     static func u64(_ value: UInt64) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
     static func str16(_ string: String) -> [UInt8] { u16(UInt16(string.utf8.count)) + Array(string.utf8) }
+    static func str32(_ string: String) -> [UInt8] { u32(UInt32(string.utf8.count)) + Array(string.utf8) }
 
     /// A frame header for `payloadBytes` bytes of payload.
     static func header(_ type: WireMessageType, payloadBytes: Int) -> [(bytes: [UInt8], comment: String)] {
@@ -190,7 +191,7 @@ extension VectorCatalog {
             ([0], "JobSpec.image present = 0"),
             ([1], "JobSpec.command = 1 (argv)"),
             (Bytes.u16(1), "JobSpec.argv count = 1"),
-            (Bytes.str16("true"), "JobSpec.argv[] = \"true\""),
+            (Bytes.str32("true"), "JobSpec.argv[] = \"true\" (u32 length)"),
             (Bytes.u16(2), "JobSpec.environment count = 2"),
             (Bytes.str16("B"), "JobSpec.environment.key = \"B\""),
             (Bytes.str16("1"), "JobSpec.environment.value = \"1\""),

@@ -41,17 +41,18 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testValuesAtTheirLimitsRoundTrip() throws {
-        let key = String(repeating: "k", count: WireLimits.maxLabelKeyBytes)
-        let labels = Dictionary(uniqueKeysWithValues: (0..<WireLimits.maxLabelCount).map { i in
-            (String(key.dropLast(2)) + String(format: "%02d", i), String(repeating: "v", count: WireLimits.maxLabelValueBytes))
+        let key = String(repeating: "k", count: WireLimits.maxJobLabelKeyBytes)
+        let labels = Dictionary(uniqueKeysWithValues: (0..<WireLimits.maxJobLabelCount).map { i in
+            (String(key.dropLast(2)) + String(format: "%02d", i), String(repeating: "v", count: WireLimits.maxJobLabelValueBytes))
         })
+        // Every field at its bound, except that the selector stays empty: both label maps at
+        // their bounds would pass the 1 MiB of the whole record.
         let spec = JobSpec(
             name: String(repeating: "n", count: WireLimits.maxNameBytes),
             runtime: .exec,
             image: String(repeating: "i", count: WireLimits.maxImageBytes),
             command: .script(String(repeating: "s", count: WireLimits.maxScriptBytes)),
             labels: labels,
-            nodeSelector: labels,
             resources: Resources(cpuMillis: .max, memoryBytes: .min),
             priority: .min,
             maxAttempts: .max,
@@ -97,19 +98,19 @@ final class RoundTripTests: XCTestCase {
         )
         let chunk = LogChunk(jobID: "j", attempt: 1, stream: .stdout, seq: 0, uncompressedLength: 65_537, data: ByteBuffer())
         XCTAssertEqual(self.encodeError(.logChunk(chunk)), .lengthAboveLimit(field: "LogChunk.uncompressedLength", length: 65_537, limit: 65_536))
-        let labels = Dictionary(uniqueKeysWithValues: (0..<33).map { ("k\($0)", "v") })
+        let labels = Dictionary(uniqueKeysWithValues: (0..<65).map { ("k\($0)", "v") })
         XCTAssertEqual(
             self.encodeError(.submitJobs(SubmitJobs(correlationID: 1, jobs: [JobSpec(command: .argv([]), labels: labels)]))),
-            .countAboveLimit(field: "JobSpec.labels", count: 33, limit: 32)
+            .countAboveLimit(field: "JobSpec.labels", count: 65, limit: 64)
         )
     }
 
     func testEncoderRefusesAJobSpecAboveItsRecordLimit() {
-        // Each field is within its own limit; together they pass the 256 KiB of a spec record.
-        let argv = Array(repeating: String(repeating: "a", count: WireLimits.maxArgBytes), count: 9)
+        // Each field is within its own limit; together they pass the 1 MiB of a spec record.
+        let argv = Array(repeating: String(repeating: "a", count: WireLimits.maxArgBytes), count: 17)
         XCTAssertEqual(
             self.encodeError(.assign(Assign(jobID: "j", attempt: 1, epoch: 1, spec: JobSpec(command: .argv(argv))))),
-            .lengthAboveLimit(field: "JobSpec", length: 294_971, limit: WireLimits.maxJobSpecBytes)
+            .lengthAboveLimit(field: "JobSpec", length: 1_114_221, limit: WireLimits.maxJobSpecBytes)
         )
     }
 
@@ -157,5 +158,29 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(WireErrorCode.notLeader.description, "notLeader(7)")
         XCTAssertEqual(WireMessageType.submitJobs.description, "0x0101")
         XCTAssertNil(WireMessageType(rawValue: 0x7777).name)
+    }
+}
+
+/// The wire must carry every spec that `JobSpec.validate()` admits, field by field.
+final class AdmissionBoundsTests: XCTestCase {
+    func testWireBoundsCoverAdmissionBounds() {
+        XCTAssertGreaterThanOrEqual(WireLimits.maxArgvCount, JobSpecLimits.maxArguments)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxArgBytes, JobSpecLimits.maxCommandBytes)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxScriptBytes, JobSpecLimits.maxCommandBytes)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxEnvCount, JobSpecLimits.maxEnvironment)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxEnvKeyBytes, JobSpecLimits.maxNameBytes)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxEnvValueBytes, JobSpecLimits.maxValueBytes)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxJobLabelCount, JobSpecLimits.maxLabels)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxJobLabelKeyBytes, JobSpecLimits.maxNameBytes)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxJobLabelValueBytes, JobSpecLimits.maxValueBytes)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxNameBytes, JobSpecLimits.maxNameBytes)
+        XCTAssertGreaterThanOrEqual(WireLimits.maxImageBytes, JobSpecLimits.maxNameBytes)
+    }
+
+    func testAnAdmittedSpecWithALongArgumentIsEncodable() throws {
+        let spec = JobSpec(runtime: .exec, command: .argv(["echo", String(repeating: "a", count: JobSpecLimits.maxCommandBytes)]))
+        XCTAssertNoThrow(try spec.validate())
+        var buffer = ByteBuffer()
+        XCTAssertNoThrow(try buffer.writeWireFrame(.submitJobs(SubmitJobs(correlationID: 1, jobs: [spec]))))
     }
 }

@@ -138,7 +138,6 @@ enum VectorCatalog {
         ("0301-Assign.hex", .assign(Assign(jobID: "j-000001", attempt: 1, epoch: 4_294_967_297, spec: spec))),
         ("0302-Cancel.hex", .cancel(Cancel(jobID: "j-000001", epoch: 4_294_967_297))),
         ("0303-Started.hex", .started(Started(jobID: "j-000001", epoch: 4_294_967_297))),
-        ("0308-ReportAck.hex", .reportAck(ReportAck(jobID: "j-000001", epoch: 4_294_967_297))),
         (
             "0304-Exited.hex",
             .exited(Exited(jobID: "j-000001", epoch: 4_294_967_297, exitCode: 137, oomKilled: true, reason: "killed by the OOM killer"))
@@ -158,5 +157,6 @@ enum VectorCatalog {
         ),
         ("0306-LogAck.hex", .logAck(LogAck(jobID: "j-000001", attempt: 1, seq: 41))),
         ("0307-LogEnd.hex", .logEnd(LogEnd(jobID: "j-000001", attempt: 1, finalState: .succeeded, exitCode: 0))),
+        ("0308-ReportAck.hex", .reportAck(ReportAck(jobID: "j-000001", epoch: 4_294_967_297))),
     ]
 }

@@ -6,8 +6,8 @@ import XCTest
 
 /// The worst cases that `Protocol/README.md` § Bounds claims fit in one frame.
 final class WorstCaseTests: XCTestCase {
-    private static let worstLabels = Dictionary(uniqueKeysWithValues: (0..<WireLimits.maxLabelCount).map { i in
-        (String(repeating: "k", count: 62) + String(format: "%02d", i), String(repeating: "v", count: WireLimits.maxLabelValueBytes))
+    private static let worstLabels = Dictionary(uniqueKeysWithValues: (0..<WireLimits.maxNodeLabelCount).map { i in
+        (String(repeating: "k", count: 62) + String(format: "%02d", i), String(repeating: "v", count: WireLimits.maxNodeLabelValueBytes))
     })
 
     private func frameSize(_ message: WireMessage) throws -> Int {
