@@ -18,6 +18,8 @@ public struct ContainerDetails: Sendable, Equatable {
     public var memoryBytes: Int64
     /// The network mode (`none`, `host`, …).
     public var networkMode: String
+    /// The log driver (`local`, `json-file`, …).
+    public var logDriver: String
 }
 
 /// A container's `State`, as the engine reports it.
@@ -74,6 +76,10 @@ struct InspectAnswer: Decodable {
         var NanoCpus: Int64?
         var Memory: Int64?
         var NetworkMode: String?
+        var LogConfig: LogPart?
+    }
+    struct LogPart: Decodable {
+        var `Type`: String?
     }
 
     var Id: String
@@ -99,7 +105,8 @@ struct InspectAnswer: Decodable {
             ),
             nanoCPUs: HostConfig?.NanoCpus ?? 0,
             memoryBytes: HostConfig?.Memory ?? 0,
-            networkMode: HostConfig?.NetworkMode ?? ""
+            networkMode: HostConfig?.NetworkMode ?? "",
+            logDriver: HostConfig?.LogConfig?.Type ?? ""
         )
     }
 }

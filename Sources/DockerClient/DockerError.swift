@@ -56,6 +56,9 @@ public enum DockerStreamError: Error, Sendable, Equatable, CustomStringConvertib
     case frameTooLarge(length: UInt32, limit: Int)
     /// The stream ended inside a frame; `missing` bytes of it never arrived.
     case truncated(missing: Int)
+    /// A followed stream could not be verified complete: re-read after the container stopped,
+    /// the logs did not begin with what had been delivered (the log driver rotated its files).
+    case incomplete(String)
     /// The engine reported an error in the stream itself (stream 3), e.g. it failed to read
     /// the container's log file.
     case engineError(String)
@@ -69,6 +72,8 @@ public enum DockerStreamError: Error, Sendable, Equatable, CustomStringConvertib
             return "the log stream declares a \(length)-byte frame, above the \(limit)-byte bound: the stream is corrupt"
         case let .truncated(missing):
             return "the log stream ended \(missing) bytes short of the end of a frame: the engine closed the connection early"
+        case let .incomplete(what):
+            return "the followed logs could not be verified complete (\(what)): the log driver may have rotated them; raise its max-size"
         case let .engineError(message):
             return "Docker reported an error inside the log stream: \(message)"
         }

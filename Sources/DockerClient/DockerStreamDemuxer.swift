@@ -140,6 +140,11 @@ public struct DockerStreamDemuxer: Sendable {
     private mutating func beginFrame(header: UInt64) throws {
         let streamByte = UInt8(truncatingIfNeeded: header >> 56)
         let length = UInt32(truncatingIfNeeded: header)
+        // The stream byte is checked first: text read as a header (a TTY stream) names an
+        // unknown stream, which says more than the huge length its other bytes spell.
+        guard (1...3).contains(streamByte) else {
+            try fail(.unknownStream(streamByte))
+        }
         guard Int(length) <= maxFrameLength else {
             try fail(.frameTooLarge(length: length, limit: maxFrameLength))
         }
