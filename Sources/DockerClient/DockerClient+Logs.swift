@@ -15,14 +15,15 @@ extension DockerClient {
     /// client waits for the container to stop, reads the logs once more without `follow`, checks
     /// that they begin with what was delivered, and delivers the rest (see ``DockerLogStream``).
     ///
-    /// Starts at the container's first byte (the `json-file` driver replays everything), or at
-    /// `since` when given. With `follow` the stream stays open until the container stops, then
+    /// Starts at the container's first byte (the log driver replays all it has kept), or at the
+    /// first output written at or after `since`. With `follow` the stream stays open until the container stops, then
     /// ends; without it, it ends with what has been written so far. The container must have
     /// been created with `Tty: false` (``ContainerSpec`` always does).
     ///
     /// The stream is bounded (``logBufferBytes``) and aborted when its iterator is dropped or
     /// its task cancelled. Iterating throws ``DockerError/notFound(_:)`` for an unknown
-    /// container and ``DockerStreamError`` for a corrupt stream.
+    /// container, ``DockerError/engine(status:message:)`` (400) when neither `stdout` nor
+    /// `stderr` is asked for, and ``DockerStreamError`` for a corrupt or incomplete stream.
     public func logs(
         _ id: String,
         follow: Bool = true,
@@ -30,7 +31,6 @@ extension DockerClient {
         stderr: Bool = true,
         since: Date? = nil
     ) async throws -> DockerLogStream {
-        precondition(stdout || stderr, "logs needs at least one of stdout and stderr")
         var query = [
             ("follow", follow ? "1" : "0"),
             ("stdout", stdout ? "1" : "0"),

@@ -46,6 +46,27 @@ final class DockerLogsTests: DockerTestCase {
         }
     }
 
+    /// 4 MB through a reader slower than the engine: the bounded buffer pauses the transfer
+    /// (``DockerClient/logBufferBytes``) and nothing is lost.
+    func testSlowReaderGetsEveryByte() async throws {
+        let id = try await run("head -c 4000000 /dev/urandom > /tmp/b; cat /tmp/b; sha256sum /tmp/b >&2")
+        let stream = try await docker.logs(id)
+        let output = try await within(40, "following 4 MB slowly") {
+            var stdout: [UInt8] = []
+            var stderr: [UInt8] = []
+            var frames = 0
+            for try await frame in stream {
+                frames += 1
+                if frames % 16 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                if frame.stream == .stdout { stdout += frame.bytes } else { stderr += frame.bytes }
+            }
+            return (stdout, stderr)
+        }
+        XCTAssertEqual(output.0.count, 4_000_000)
+        let inside = String(decoding: output.1, as: UTF8.self).split(separator: " ").first.map(String.init)
+        XCTAssertEqual(try Self.sha256(output.0), inside)
+    }
+
     func testLeavingAFollowEarlyAbortsIt() async throws {
         let id = try await run("echo hi; sleep 60")
         let stream = try await docker.logs(id)
@@ -94,6 +115,18 @@ final class DockerLogsTests: DockerTestCase {
         }
         XCTAssertEqual(stderrOnly.stdout, [])
         XCTAssertEqual(stderrOnly.stderr, Array("err\n".utf8))
+        let later = try await within(20, "logs") {
+            try await Self.collect(try await docker.logs(id, follow: false, since: Date().addingTimeInterval(3600)))
+        }
+        XCTAssertEqual(later.stdout + later.stderr, [])
+        let earlier = try await within(20, "logs") {
+            try await Self.collect(try await docker.logs(id, follow: true, since: Date().addingTimeInterval(-3600)))
+        }
+        XCTAssertEqual(earlier.stdout, Array("out\n".utf8))
+        let neither = try await docker.logs(id, follow: false, stdout: false, stderr: false)
+        await assertThrows(.engine(status: 400, message: "Bad parameters: you must choose at least one stream")) {
+            _ = try await Self.collect(neither)
+        }
     }
 
     func testLogsOfUnknownContainerIsNotFound() async throws {
