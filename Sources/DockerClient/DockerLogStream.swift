@@ -101,8 +101,13 @@ public struct DockerLogStream: AsyncSequence, Sendable {
                         pendingError = error
                     }
                 } else {
-                    try demuxer.finish()
-                    try await endOfTransfer()
+                    do {
+                        try demuxer.finish()
+                        try await endOfTransfer()
+                    } catch {
+                        phase = .done
+                        throw error
+                    }
                 }
             }
         }
@@ -117,6 +122,7 @@ public struct DockerLogStream: AsyncSequence, Sendable {
                 skip[index] -= dropped
                 phase = .catchingUp(skip: skip)
                 if skip[index] == 0, rereadHash[index] != deliveredHash[index] {
+                    phase = .done
                     throw DockerStreamError.incomplete("the re-read \(frame.stream) differs from what was followed")
                 }
                 frame.bytes.removeFirst(dropped)
