@@ -61,6 +61,12 @@ public final class CurlLoop: Sendable {
         let id = allocateID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
+                // A task cancelled before this call runs `onCancel` first, while the transfer
+                // does not exist yet; without this check it would run to its end regardless.
+                guard !Task.isCancelled else {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
                 send(.start(id: id, request: request, sink: .unary(continuation)))
             }
         } onCancel: {

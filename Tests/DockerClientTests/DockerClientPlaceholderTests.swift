@@ -1,6 +1,0 @@
-import XCTest
-@testable import DockerClient
-
-final class DockerClientPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}
