@@ -28,13 +28,14 @@ struct List: AsyncParsableCommand {
         }
         guard limit >= 0 else { throw ValidationError("--limit \(limit) is negative") }
         let node = node.map { NodeID($0) }
+        let filter = states
         let wanted = limit
         let jobs = try await cluster.withLeader { connection in
             var jobs: [JobSummary] = []
             var after: JobID?
             repeat {
                 let page = UInt16(min(wanted == 0 ? 1000 : wanted - jobs.count, 1000))
-                let list = try await connection.listJobs(states: states, node: node, after: after, limit: page)
+                let list = try await connection.listJobs(states: filter, node: node, after: after, limit: page)
                 jobs += list.jobs
                 after = list.nextAfter
             } while after != nil && (wanted == 0 || jobs.count < wanted)
