@@ -41,6 +41,17 @@ let package = Package(
         .target(name: "EtcdClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "LogStream", dependencies: ["CLZ4"], swiftSettings: strict),
+        .target(name: "CProcessSupport"),
+        .target(
+            name: "WorkerCore",
+            dependencies: [
+                "ClusterModel",
+                "CProcessSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
 
         // Thin executables.
         .executableTarget(
@@ -80,5 +91,10 @@ let package = Package(
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),
+        .testTarget(
+            name: "WorkerCoreTests",
+            dependencies: ["WorkerCore", "ClusterModel", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
     ]
 )
