@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <pthread.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -48,7 +49,7 @@ int cps_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms) {
     return count;
 }
 
-int cps_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[],
+int cps_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
               const char *cwd, int stdout_fd, int stderr_fd) {
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
@@ -79,7 +80,7 @@ int cps_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp
         posix_spawnattr_destroy(&attr);
         return rc;
     }
-    rc = posix_spawnp(pid, file, &actions, &attr, argv, envp);
+    rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;
@@ -95,4 +96,8 @@ int cps_decode_wait_status(int status, int *value) {
         return 2;
     }
     return 0;
+}
+
+void cps_name_this_thread(const char *name) {
+    pthread_setname_np(pthread_self(), name);
 }

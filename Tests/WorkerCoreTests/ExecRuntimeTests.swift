@@ -73,6 +73,40 @@ final class ExecRuntimeTests: XCTestCase {
         XCTAssertEqual(output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "0")
     }
 
+    func testProgramIsLookedUpInTheJobsPath() async throws {
+        let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
+        let tools = self.workRoot + "/tools"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        try Data("#!/bin/sh\necho custom \"$@\"\n".utf8).write(to: URL(fileURLWithPath: tools + "/titan-tool"))
+        chmod(tools + "/titan-tool", 0o755)
+        let (status, output) = try await ExecFixture.run(
+            runtime,
+            ExecFixture.request(.argv(["titan-tool", "x"]), environment: ["PATH": tools + ":/usr/bin:/bin"])
+        )
+        XCTAssertEqual(status.code, 0, status.reason)
+        XCTAssertEqual(output.stdoutText, "custom x\n")
+        let (missing, _) = try await ExecFixture.run(runtime, ExecFixture.request(.argv(["titan-tool"])))
+        XCTAssertEqual(missing, ExitStatus(code: 127, reason: "command not found: titan-tool"))
+    }
+
+    func testJobGetsNoWorkerDescriptorsAndDefaultSignals() async throws {
+        let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
+        // ls opens the directory as descriptor 3: nothing else of the worker is inherited.
+        let (listing, fds) = try await ExecFixture.run(runtime, ExecFixture.request(.argv(["ls", "/proc/self/fd"])))
+        XCTAssertEqual(listing.code, 0)
+        XCTAssertEqual(fds.stdoutText, "0\n1\n2\n3\n")
+        let (status, signals) = try await ExecFixture.run(
+            runtime, ExecFixture.request(.argv(["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"])))
+        XCTAssertEqual(status.code, 0)
+        // Only the standard signals (1…31) matter: glibc reserves 32 and 33 for itself.
+        let masks = signals.stdoutText.split(separator: "\n").map { line in
+            UInt64(line.split(separator: "\t").last ?? "", radix: 16).map { $0 & 0x7FFF_FFFF }
+        }
+        XCTAssertEqual(masks, [0, 0], "blocked and ignored signals: \(signals.stdoutText)")
+    }
+
     func testCommandNotFoundIsExitStatus127WithoutStarting() async throws {
         let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
         let (status, output) = try await ExecFixture.run(

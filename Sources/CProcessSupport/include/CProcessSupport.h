@@ -29,17 +29,21 @@ int cps_epoll_remove(int epfd, int fd);
 /// `epfd`; stores their tokens in `tokens`. Returns how many, or -1 with errno set.
 int cps_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms);
 
-/// Spawns `file` (looked up in PATH when it has no slash) with `argv` and `envp` (both
+/// Spawns the program at `path` (relative paths start from `cwd`; no PATH lookup: glibc's
+/// posix_spawnp would search the worker's PATH, not the job's) with `argv` and `envp` (both
 /// NULL-terminated), in a new process group of its own, in the directory `cwd`, with stdin from
 /// /dev/null, stdout on `stdout_fd`, stderr on `stderr_fd`, every other descriptor closed, an
 /// empty signal mask and every signal at its default disposition.
 /// Returns 0 and stores the pid, or an errno value (the child's exec error included: ENOENT
 /// when the program does not exist, EACCES when it is not executable, and so on).
-int cps_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[],
+int cps_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
               const char *cwd, int stdout_fd, int stderr_fd);
 
 /// Decodes a waitpid status: returns 1 and stores the exit code if the process exited, returns 2
 /// and stores the signal number if a signal killed it, returns 0 otherwise.
 int cps_decode_wait_status(int status, int *value);
+
+/// Names the calling thread (at most 15 bytes are kept), for `top -H` and debuggers.
+void cps_name_this_thread(const char *name);
 
 #endif

@@ -16,8 +16,10 @@ struct ExecLaunch: Sendable {
     /// The `PATH` a job gets unless its spec sets one.
     static let basePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// The program and its arguments (`argv[0]` is looked up in `PATH` when it has no slash).
+    /// The program and its arguments (`argv[0]` is looked up in `searchPath` when it has no slash).
     let argv: [String]
+    /// The job's `PATH`: where a program named without a slash is looked up.
+    let searchPath: String
     /// `NAME=value` entries, sorted by name.
     let environment: [String]
     /// The job's fresh directory: its working directory and `HOME`.
@@ -64,7 +66,8 @@ struct ExecLaunch: Sendable {
         variables["TITAN_EPOCH"] = String(request.epoch.rawValue)
         variables["TITAN_NODE_ID"] = request.node.rawValue
         let environment = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return .success(ExecLaunch(argv: argv, environment: environment, workDirectory: directory))
+        return .success(
+            ExecLaunch(argv: argv, searchPath: variables["PATH"]!, environment: environment, workDirectory: directory))
     }
 
     /// `<job>.<attempt>.<epoch>`, with every byte outside `[A-Za-z0-9_-]` of the job id as `_`, so
@@ -94,15 +97,23 @@ struct ExecLaunch: Sendable {
             close(stderr)
         }
         try self.createWorkDirectory()
+        let program = self.argv[0]
+        let path: String
+        switch self.resolveProgram() {
+        case .success(let found):
+            path = found
+        case .failure(let notFound):
+            self.removeWorkDirectory()
+            return .failed(notFound.status)
+        }
         var pid: pid_t = 0
         let rc = Self.withCStrings(self.argv) { argv in
             Self.withCStrings(self.environment) { environment in
-                cps_spawn(&pid, argv[0], argv, environment, self.workDirectory, stdout, stderr)
+                cps_spawn(&pid, path, argv, environment, self.workDirectory, stdout, stderr)
             }
         }
         guard rc == 0 else {
             self.removeWorkDirectory()
-            let program = self.argv[0]
             switch rc {
             case ENOENT:
                 return .failed(ExitStatus(code: 127, reason: "command not found: \(program)"))
@@ -124,6 +135,33 @@ struct ExecLaunch: Sendable {
             self.removeWorkDirectory()
             throw error
         }
+    }
+
+    /// Finds the program as `execvp` does, but in the job's `PATH` rather than the worker's: the
+    /// first executable regular file of that name; an empty or relative entry starts from the work
+    /// directory. A name with a slash is used as it is (relative to the work directory).
+    private func resolveProgram() -> Result<String, ExitStatusError> {
+        let name = self.argv[0]
+        if name.utf8.contains(UInt8(ascii: "/")) {
+            return .success(name)
+        }
+        var notExecutable: String?
+        for entry in self.searchPath.split(separator: ":", omittingEmptySubsequences: false) {
+            let directory = entry.hasPrefix("/") ? String(entry) : self.workDirectory + "/" + entry
+            let candidate = directory + "/" + name
+            var info = stat()
+            guard stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                continue
+            }
+            if access(candidate, X_OK) == 0 {
+                return .success(candidate)
+            }
+            notExecutable = notExecutable ?? candidate
+        }
+        if let notExecutable {
+            return .failure(ExitStatusError(code: 126, reason: "cannot execute \(notExecutable): Permission denied"))
+        }
+        return .failure(ExitStatusError(code: 127, reason: "command not found: \(name)"))
     }
 
     /// Removes the work directory and everything the job left in it. Blocking: runs on the thread

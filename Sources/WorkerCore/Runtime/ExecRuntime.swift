@@ -6,7 +6,8 @@ import NIOPosix
 /// resource limits, the worker's user.
 ///
 /// ## What a job gets
-/// - `.argv` runs directly (`argv[0]` looked up in `PATH`); `.script` runs as `/bin/sh -c SCRIPT`.
+/// - `.argv` runs directly (`argv[0]` looked up in the job's own `PATH`); `.script` runs as
+///   `/bin/sh -c SCRIPT`.
 /// - Its own process group (`POSIX_SPAWN_SETPGROUP`, group id = pid), an empty signal mask and
 ///   every signal at its default disposition, stdin from `/dev/null`, stdout and stderr on two
 ///   pipes, and no other descriptor of the worker (all are close-on-exec, and `closefrom(3)` runs
@@ -28,7 +29,7 @@ import NIOPosix
 /// - The calling task (cooperative pool) only validates the request, creates the pipes
 ///   (`pipe2`, non-blocking) and awaits; it never makes a blocking call.
 /// - The runtime's `NIOThreadPool` does the blocking file-system work: creating the work directory,
-///   `posix_spawnp` (which waits until the child has exec'd), removing the work directory.
+///   the `PATH` lookup, `posix_spawn` (which waits until the child has exec'd), removing the work directory.
 /// - An event loop of the runtime's group owns each pipe (a NIO pipe channel, non-blocking reads
 ///   on demand, at most `maxBufferedChunks` × 64 KiB buffered per stream: see `PipeReader`).
 ///   Two child tasks, one per stream, await its chunks and await `output` with each one; while

@@ -157,6 +157,7 @@ final class ProcessReaper: Sendable {
     }
 
     private func loop() -> Never {
+        cps_name_this_thread("titan-reaper")
         var tokens = [UInt64](repeating: 0, count: 64)
         while true {
             let count = tokens.withUnsafeMutableBufferPointer {
