@@ -42,6 +42,17 @@ let package = Package(
         .target(name: "EtcdClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "LogStream", dependencies: ["CLZ4"], swiftSettings: strict),
+        .target(name: "CProcessSupport"),
+        .target(
+            name: "WorkerCore",
+            dependencies: [
+                "ClusterModel",
+                "CProcessSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
 
         // The master and the worker as libraries of services; the executables only parse flags.
         .target(
@@ -112,5 +123,10 @@ let package = Package(
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),
+        .testTarget(
+            name: "WorkerCoreTests",
+            dependencies: ["WorkerCore", "ClusterModel", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
     ]
 )
