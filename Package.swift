@@ -46,10 +46,10 @@ let package = Package(
         .target(
             name: "WorkerCore",
             dependencies: [
-                "ClusterModel",
-                "CProcessSupport",
+                "ClusterModel", "CProcessSupport", "EtcdClient", "TitanClient", "WireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -89,7 +89,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "titan-worker",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "WorkerCore", "TitanClient", "ClusterModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,16 +1,110 @@
 import ArgumentParser
+import ClusterModel
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import TitanClient
+import WorkerCore
 
-/// `titan-worker`: The Titan node agent: registers under a lease and runs what the leader assigns.
-///
-/// Only `--help` works for now; the scheduling pipeline (issue 3) gives it its services.
+/// `titan-worker`: flags → ``WorkerConfiguration`` → a ``Worker`` run as a service; SIGTERM or
+/// SIGINT kills what it runs and revokes the node lease, so the leader re-places the jobs at once.
 @main
-struct TitanWorker: ParsableCommand {
+struct TitanWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "titan-worker",
         abstract: "The Titan node agent: registers under a lease and runs what the leader assigns."
     )
 
-    func run() throws {
-        throw ValidationError("titan-worker is not implemented yet: only --help works in this build.")
+    @Option(help: "etcd endpoints, comma-separated (default: $TITAN_ETCD or http://127.0.0.1:2379).")
+    var etcd: String?
+
+    @Option(help: "The master's host:port (default: $TITAN_MASTER, else the leader found in etcd).")
+    var master: String?
+
+    @Option(help: "File holding the cluster token (default: $TITAN_TOKEN_FILE).")
+    var tokenFile: String?
+
+    @Option(help: "This node's id (default: the host name).")
+    var id: String?
+
+    @Option(help: "CPU to offer, e.g. 2 or 1500m (default: every core).")
+    var cpu: String?
+
+    @Option(help: "Memory to offer, e.g. 4Gi (default: all physical memory).")
+    var memory: String?
+
+    @Option(name: .customLong("label"), help: "A node label k=v (repeatable).")
+    var labels: [String] = []
+
+    @Option(help: "Seconds the node counts as alive after the worker stops renewing its lease.")
+    var leaseTTL: Int64 = 5
+
+    @Option(help: "Directory for exec jobs' working directories.")
+    var workDir = "/tmp/titan-work"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
+        }
+        let detected = WorkerConfiguration.detectedCapacity()
+        var capacity = detected
+        if let cpu {
+            guard let value = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 2 or 1500m") }
+            capacity.cpuMillis = value
+        }
+        if let memory {
+            guard let value = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 4Gi") }
+            capacity.memoryBytes = value
+        }
+        guard leaseTTL >= 2 else { throw ValidationError("--lease-ttl \(leaseTTL) is too short: etcd's minimum is 2 seconds") }
+        var labelMap: [String: String] = [:]
+        for label in labels {
+            guard let equals = label.firstIndex(of: "="), equals != label.startIndex else {
+                throw ValidationError("--label '\(label)' is not key=value")
+            }
+            labelMap[String(label[..<equals])] = String(label[label.index(after: equals)...])
+        }
+        let configuration: WorkerConfiguration
+        do {
+            configuration = WorkerConfiguration(
+                nodeID: NodeID(id ?? ProcessInfo.processInfo.hostName),
+                etcdEndpoints: try ClusterSettings.etcdEndpoints(flag: etcd),
+                masterAddress: ClusterSettings.masterAddress(flag: master),
+                token: try ClusterSettings.token(flag: tokenFile),
+                capacity: capacity,
+                labels: labelMap,
+                leaseTTLSeconds: leaseTTL,
+                workRoot: workDir
+            )
+        } catch let error as SettingsError {
+            throw ValidationError(error.description)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "titan.worker")
+        logger.logLevel = level
+        logger[metadataKey: "node.id"] = "\(configuration.nodeID.rawValue)"
+        let exec = try ExecRuntime(configuration: .init(workRoot: workDir), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let worker = Worker(configuration: configuration, runtimes: [exec], logger: logger)
+        let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// The worker as a service: graceful shutdown cancels it.
+struct WorkerService: Service {
+    let worker: Worker
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await worker.run()
+        }
     }
 }

@@ -1,0 +1,62 @@
+import ClusterModel
+
+/// Runs one attempt to its end on a runtime, honouring a kill from the leader and the job's
+/// timeout; always returns the attempt's exit status.
+struct JobRunner: Sendable {
+    let runtime: any JobRuntime
+    let request: RunRequest
+    let kill: KillSignal
+    let onStarted: @Sendable () async -> Void
+
+    private enum Outcome: Sendable {
+        case finished(ExitStatus)
+        case killRequested
+        case timedOut
+    }
+
+    func run() async -> ExitStatus {
+        let timeout = request.spec.timeoutSeconds
+        return await withTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                do {
+                    let status = try await runtime.run(request, started: { _ in await onStarted() }, output: { _, _ in
+                        // Output is collected by the log pipeline (a later change); until then it is read and dropped.
+                    })
+                    return .finished(status)
+                } catch {
+                    return .finished(ExitStatus(code: -1, reason: "the worker could not run the job: \(error)"))
+                }
+            }
+            group.addTask {
+                await kill.wait()
+                return .killRequested
+            }
+            if timeout > 0 {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: .seconds(Int(timeout)))
+                        return .timedOut
+                    } catch {
+                        return .killRequested
+                    }
+                }
+            }
+            var reason: String?
+            while let outcome = await group.next() {
+                switch outcome {
+                case var .finished(status):
+                    group.cancelAll()
+                    if let reason { status.reason = reason }
+                    return status
+                case .killRequested:
+                    if reason == nil { reason = "cancelled" }
+                    group.cancelAll()
+                case .timedOut:
+                    reason = "timed out after \(timeout)s"
+                    group.cancelAll()
+                }
+            }
+            return ExitStatus(code: -1, reason: reason ?? "the job's runner ended without a status")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ClusterModel
+import EtcdClient
+import Logging
+import TitanClient
+import WireProtocol
+
+/// The worker's one connection to the leader, re-established with back-off whenever it drops
+/// or the leader changes. Finding the leader: `--master`, else the leader key in etcd.
+struct Session: Sendable {
+    let configuration: WorkerConfiguration
+    let etcd: EtcdClient
+    let state: WorkerState
+    let logger: Logger
+
+    func run() async throws {
+        let locator = LeaderLocator(configuration.masterAddress.map { .fixed($0) } ?? .etcd(etcd))
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                let address = try await locator.leaderAddress()
+                try await TitanConnection.withConnection(
+                    to: address,
+                    role: .worker,
+                    nodeID: configuration.nodeID,
+                    token: configuration.token
+                ) { connection in
+                    logger.info("session open", metadata: ["leader": "\(connection.serverID)", "address": "\(address)"])
+                    await state.attach(connection)
+                    for await push in connection.pushes {
+                        await state.handle(push)
+                    }
+                    await state.detach(connection)
+                }
+                backoff = .milliseconds(100)
+                logger.info("session closed; reconnecting")
+            } catch is CancellationError {
+                return
+            } catch TitanClientError.authenticationFailed(let address) {
+                logger.error("the leader refused this worker's token: check TITAN_TOKEN_FILE", metadata: ["address": "\(address)"])
+                backoff = .seconds(5)
+            } catch {
+                logger.debug("no session", metadata: ["error": "\(error)", "retry.in": "\(backoff)"])
+            }
+            try await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(2))
+        }
+    }
+}

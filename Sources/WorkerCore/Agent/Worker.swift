@@ -1,0 +1,111 @@
+import ClusterModel
+import EtcdClient
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import TitanClient
+import WireProtocol
+
+/// A Titan worker: registers its node under a lease and keeps it alive (the heartbeat), holds
+/// one session with the leader, and runs what it is assigned.
+///
+/// Each *incarnation* lives as long as one lease. Losing the lease (the worker was paused or cut
+/// off and the leader has given its jobs to others) kills every job of the incarnation; the
+/// worker then registers again under a new lease and starts clean.
+public struct Worker: Sendable {
+    let configuration: WorkerConfiguration
+    let runtimes: [Runtime: any JobRuntime]
+    let logger: Logger
+
+    /// Creates a worker with the runtimes it offers.
+    public init(configuration: WorkerConfiguration, runtimes: [any JobRuntime], logger: Logger) {
+        self.configuration = configuration
+        self.runtimes = Dictionary(runtimes.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.logger = logger
+    }
+
+    /// Runs until cancelled; on the way out the lease is revoked so the leader re-places the
+    /// node's jobs at once.
+    public func run() async throws {
+        let etcd = EtcdClient(endpoints: configuration.etcdEndpoints)
+        defer { etcd.shutdown() }
+        var backoff = Duration.milliseconds(200)
+        while !Task.isCancelled {
+            do {
+                try await incarnation(etcd)
+                backoff = .milliseconds(200)
+            } catch is CancellationError {
+                return
+            } catch EtcdError.leaseLost(let id) {
+                logger.warning("the node lease was lost; killing this incarnation's jobs and registering again", metadata: ["lease": "\(id)"])
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("worker incarnation ended; starting again", metadata: ["error": "\(error)", "retry.in": "\(backoff)"])
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func incarnation(_ etcd: EtcdClient) async throws {
+        let lease = try await etcd.grantLease(ttl: configuration.leaseTTLSeconds)
+        let descriptor = NodeDescriptor(
+            id: configuration.nodeID,
+            address: ProcessInfo.processInfo.hostName,
+            capacity: configuration.capacity,
+            labels: configuration.labels,
+            runtimes: Set(runtimes.keys),
+            version: "titan/0.1"
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try await etcd.put(key: "/titan/v1/nodes/\(configuration.nodeID.rawValue)", value: Array(try encoder.encode(descriptor)), lease: lease.id)
+        logger.info("registered", metadata: ["node.id": "\(configuration.nodeID.rawValue)", "lease": "\(lease.id)", "capacity": "\(configuration.capacity)"])
+
+        let (launches, launchContinuation) = AsyncStream.makeStream(of: WorkerState.Launch.self)
+        let state = WorkerState(node: configuration.nodeID, logger: logger, launches: launchContinuation)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                defer { group.cancelAll() }
+                group.addTask { try await etcd.keepAlive(id: lease.id) }
+                group.addTask { await supervise(launches, state: state) }
+                group.addTask { try await Session(configuration: configuration, etcd: etcd, state: state, logger: logger).run() }
+                try await group.next()
+            }
+        } catch {
+            launchContinuation.finish()
+            try? await withoutCancellation { try await etcd.revokeLease(id: lease.id) }
+            throw error
+        }
+        launchContinuation.finish()
+    }
+
+    /// Starts every launched job as a child task; cancelling this ends (kills) them all.
+    private func supervise(_ launches: AsyncStream<WorkerState.Launch>, state: WorkerState) async {
+        await withDiscardingTaskGroup { group in
+            for await launch in launches {
+                let request = launch.request
+                guard let runtime = runtimes[request.spec.runtime] else {
+                    group.addTask {
+                        await state.exited(request.job, epoch: request.epoch, status: ExitStatus(code: -1, reason: "node \(request.node.rawValue) does not offer the \(request.spec.runtime.rawValue) runtime"))
+                    }
+                    continue
+                }
+                group.addTask {
+                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill) {
+                        await state.started(request.job, epoch: request.epoch)
+                    }
+                    let status = await runner.run()
+                    await state.exited(request.job, epoch: request.epoch, status: status)
+                }
+            }
+        }
+    }
+}
+
+/// Runs `body` in a task the caller's cancellation does not reach: for clean-up that must reach
+/// etcd while the worker shuts down (still bounded by the request timeout).
+func withoutCancellation<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task { try await body() }.value
+}
