@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // System libraries, each with a shim header of typed wrappers (variadic C is unavailable in Swift).
@@ -76,6 +77,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "LoadGenerator",
+            dependencies: ["ClusterModel", "TitanClient", "WireProtocol", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strict
+        ),
+
         // Thin executables.
         .executableTarget(
             name: "titan-master",
@@ -108,7 +115,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "titan-load",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LoadGenerator", "TitanClient", "ClusterModel", "EtcdClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
 

@@ -26,6 +26,9 @@ struct TitanCLI: AsyncParsableCommand {
             }
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("titan-cli: \(error.message)\n".utf8))
+            Foundation.exit(2)
         } catch let error as CLIFailure {
             FileHandle.standardError.write(Data("titan-cli: \(error.description)\n".utf8))
             Foundation.exit(1)
