@@ -66,6 +66,24 @@ final class ExecRuntimeLoadTests: XCTestCase {
         XCTAssertTrue(collector.stderr.isEmpty)
     }
 
+    /// The reaper waits only for the pids it spawned: a child started elsewhere in the worker keeps
+    /// its exit status for its own owner.
+    func testOtherChildrenOfTheWorkerAreLeftAlone() async throws {
+        let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
+        let other = Process()
+        other.executableURL = URL(fileURLWithPath: "/bin/sh")
+        other.arguments = ["-c", "sleep 0.3; exit 4"]
+        try other.run()
+        for _ in 0..<10 {
+            let (status, _) = try await ExecFixture.run(runtime, ExecFixture.request(.script("sleep 0.05")))
+            XCTAssertEqual(status.code, 0)
+        }
+        while other.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        XCTAssertEqual(other.terminationStatus, 4)
+    }
+
     /// 200 jobs at once: all exit 0, and afterwards no descriptor and no child process is left.
     func testTwoHundredConcurrentJobsLeakNothing() async throws {
         let runtime = try ExecFixture.runtime(workRoot: self.workRoot)

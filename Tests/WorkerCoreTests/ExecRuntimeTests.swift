@@ -1,5 +1,6 @@
 import ClusterModel
 import Foundation
+import Synchronization
 import WorkerCore
 import XCTest
 
@@ -41,6 +42,23 @@ final class ExecRuntimeTests: XCTestCase {
         XCTAssertEqual(status.code, 0)
         XCTAssertEqual(output.stdout, Array("out".utf8) + [0x61, 0x00, 0x62, 0xFF])
         XCTAssertEqual(output.stderrText, "err")
+    }
+
+    func testOutputIsDeliveredLiveNotAtExit() async throws {
+        let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let arrivals = Mutex<[Duration]>([])
+        let status = try await runtime.run(
+            ExecFixture.request(.script("echo first; sleep 0.5; echo second")),
+            started: { _ in },
+            output: { _, _ in arrivals.withLock { $0.append(clock.now - begin) } }
+        )
+        XCTAssertEqual(status.code, 0)
+        let times = arrivals.withLock { $0 }
+        XCTAssertEqual(times.count, 2)
+        XCTAssertLessThan(times.first ?? .seconds(9), .milliseconds(300), "the first line waited for the exit")
+        XCTAssertGreaterThanOrEqual(times.last ?? .zero, .milliseconds(450))
     }
 
     func testEnvironmentAndWorkingDirectory() async throws {

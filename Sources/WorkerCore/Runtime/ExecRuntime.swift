@@ -25,6 +25,11 @@ import NIOPosix
 /// a pipe still held open by a process that left the group (`setsid`) is closed once it has been
 /// idle for `drainWindow`. Cancellation: SIGTERM to the group, SIGKILL after `killGrace`.
 ///
+/// Not here: `timeoutSeconds` of the spec (the caller enforces it by cancelling, for every
+/// runtime alike), resource limits (no cgroups), and reaping the job's orphans — a killed
+/// grandchild is reparented to the host's init, so the worker should run under one that reaps
+/// (systemd, `tini`, `docker run --init`), never as PID 1 itself.
+///
 /// ## Concurrency: what runs where, and why nothing blocks
 /// - The calling task (cooperative pool) only validates the request, creates the pipes
 ///   (`pipe2`, non-blocking) and awaits; it never makes a blocking call.
