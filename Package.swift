@@ -122,6 +122,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "titan-bench",
+            dependencies: ["EtcdClient", "TitanClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
         // Tests: one target per module; the ones for I/O modules talk to the real etcd and dockerd.
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),

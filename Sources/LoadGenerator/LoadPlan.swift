@@ -18,9 +18,28 @@ public struct LoadPlan: Sendable {
     public var connections: Int
     /// Give up (and report what finished) after this long.
     public var deadlineSeconds: Double
+    /// Where the run stops following its jobs.
+    public var until: Milestone
+    /// Jobs offered per second (0: as fast as the connections allow).
+    public var rate: Double
+
+    /// How far the run follows its jobs before it reports.
+    public enum Milestone: String, Sendable, CaseIterable {
+        /// Every job durably scheduled (a placement benchmark; the jobs keep running).
+        case placed
+        /// Every job seen running.
+        case running
+        /// Every job final (the default).
+        case final
+    }
 
     /// Creates a plan.
-    public init(jobs: Int, sleepSeconds: Double, runtime: Runtime, image: String?, resources: Resources, batch: Int, connections: Int, deadlineSeconds: Double) {
+    public init(
+        jobs: Int, sleepSeconds: Double, runtime: Runtime, image: String?, resources: Resources, batch: Int, connections: Int,
+        deadlineSeconds: Double, until: Milestone = .final, rate: Double = 0
+    ) {
+        self.until = until
+        self.rate = rate
         self.jobs = jobs
         self.sleepSeconds = sleepSeconds
         self.runtime = runtime

@@ -21,7 +21,7 @@ public struct LoadRun: Sendable {
     /// Runs the plan; `progress` is called about once a second with a status line.
     public func run(progress: @escaping @Sendable (String) -> Void) async throws -> (LoadReport, [String]) {
         let address = try await locator.leaderAddress()
-        let tracker = LoadTracker(expected: plan.jobs)
+        let tracker = LoadTracker(expected: plan.jobs, until: plan.until)
         let plan = plan
         let token = token
         let nodeID = NodeID("load-\(UInt32.random(in: 0...UInt32.max))")
@@ -66,6 +66,7 @@ private func submitAll(plan: LoadPlan, address: String, token: [UInt8], nodeID: 
     let batches = stride(from: 0, to: plan.jobs, by: plan.batch).map { min(plan.batch, plan.jobs - $0) }
     let next = Counter()
     let spec = plan.spec
+    let pacer = Pacer(jobsPerSecond: plan.rate)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for sender in 0..<min(plan.connections, batches.count) {
             group.addTask {
@@ -74,6 +75,7 @@ private func submitAll(plan: LoadPlan, address: String, token: [UInt8], nodeID: 
                     while true {
                         let index = next.take()
                         guard index < batches.count else { return }
+                        try await pacer.wait(forBatch: index, of: plan.batch)
                         let sent = ContinuousClock.now
                         let outcomes = try await connection.submit(Array(repeating: spec, count: batches[index]))
                         tracker.acknowledged(sent: sent, outcomes: outcomes.map { outcome in
@@ -96,5 +98,18 @@ private final class Counter: Sendable {
 
     func take() -> Int {
         value.add(1, ordering: .relaxed).oldValue
+    }
+}
+
+/// Offers batches at a steady rate: batch `k` leaves no earlier than `k × batch ÷ rate` after
+/// the first. A rate of 0 sends as fast as the connections allow.
+private struct Pacer: Sendable {
+    let jobsPerSecond: Double
+    let start = ContinuousClock.now
+
+    func wait(forBatch index: Int, of size: Int) async throws {
+        guard jobsPerSecond > 0 else { return }
+        let offset = Double(index * size) / jobsPerSecond
+        try await Task.sleep(until: start.advanced(by: .nanoseconds(Int64(offset * 1e9))), clock: .continuous)
     }
 }

@@ -29,12 +29,14 @@ final class LoadTracker: Sendable {
         var lastFinal: ContinuousClock.Instant?
         var done: CheckedContinuation<Void, Never>?
         var expected: Int
+        var scheduledCount = 0
+        let until: LoadPlan.Milestone
     }
 
     private let state: Mutex<State>
 
-    init(expected: Int) {
-        state = Mutex(State(expected: expected))
+    init(expected: Int, until: LoadPlan.Milestone) {
+        state = Mutex(State(expected: expected, until: until))
     }
 
     /// A batch was sent at `sent` and answered now with `outcomes`.
@@ -154,6 +156,7 @@ final class LoadTracker: Sendable {
         var job = state.jobs[position]
         if jobState != .pending, job.scheduled == nil {
             job.scheduled = instant
+            state.scheduledCount += 1
             state.lastScheduled = max(state.lastScheduled ?? instant, instant)
         }
         if jobState == .running || jobState.isFinal, job.running == nil, jobState != .cancelled {
@@ -171,7 +174,12 @@ final class LoadTracker: Sendable {
     }
 
     private func isDone(_ state: State) -> Bool {
-        state.jobs.count == state.expected && state.finals == state.expected
+        guard state.jobs.count == state.expected else { return false }
+        switch state.until {
+        case .placed: return state.scheduledCount == state.expected
+        case .running: return state.runningOrBeyond == state.expected
+        case .final: return state.finals == state.expected
+        }
     }
 
     private func takeWaiterIfDone(_ state: inout State) -> CheckedContinuation<Void, Never>? {

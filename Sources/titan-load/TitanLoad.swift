@@ -32,7 +32,7 @@ struct TitanLoad: AsyncParsableCommand {
     @Option(help: "Memory each job reserves.")
     var memory = "16Mi"
 
-    @Option(help: "Jobs per SubmitJobs frame (1 to 1024).")
+    @Option(help: "Jobs per SubmitJobs frame (1 to 1024); with --rate, batches are sent evenly spaced.")
     var batch = 256
 
     @Option(help: "Connections submitting in parallel.")
@@ -40,6 +40,12 @@ struct TitanLoad: AsyncParsableCommand {
 
     @Option(help: "Give up after this many seconds (default: 120 + 2 × T).")
     var deadline: Double?
+
+    @Option(help: "Stop following the jobs once all are: placed, running, or final.")
+    var until = "final"
+
+    @Option(help: "Offer jobs at this rate, jobs per second (0: as fast as possible).")
+    var rate = 0.0
 
     @Option(help: "Also write the report as one JSON object to this file.")
     var json: String?
@@ -64,10 +70,13 @@ struct TitanLoad: AsyncParsableCommand {
         guard let runtime = Runtime(rawValue: runtime) else { throw ValidationError("--runtime '\(runtime)' is unknown: use exec or docker") }
         guard let cpu = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 10m") }
         guard let memory = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 16Mi") }
+        guard let milestone = LoadPlan.Milestone(rawValue: until) else { throw ValidationError("--until '\(until)' is unknown: use placed, running or final") }
+        guard rate >= 0, rate.isFinite else { throw ValidationError("--rate \(rate) must be 0 or a positive number of jobs per second") }
         let plan = LoadPlan(
             jobs: n, sleepSeconds: t, runtime: runtime, image: image,
             resources: Resources(cpuMillis: cpu, memoryBytes: memory),
-            batch: batch, connections: connections, deadlineSeconds: deadline ?? (120 + 2 * t)
+            batch: batch, connections: connections, deadlineSeconds: deadline ?? (120 + 2 * t),
+            until: milestone, rate: rate
         )
         let report: LoadReport
         let refusals: [String]
@@ -105,7 +114,7 @@ struct TitanLoad: AsyncParsableCommand {
         if let first = refusals.first {
             FileHandle.standardError.write(Data("titan-load: \(report.refused) jobs refused, e.g.: \(first)\n".utf8))
         }
-        if report.succeeded != n {
+        if milestone == .final, report.succeeded != n {
             FileHandle.standardError.write(Data("titan-load: \(n - report.succeeded) of \(n) jobs did not succeed\n".utf8))
             throw ExitCode(1)
         }
