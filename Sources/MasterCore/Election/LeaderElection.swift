@@ -27,9 +27,10 @@ public struct LeaderTerm: Sendable {
     public var fence: Compare
 }
 
-/// etcd election on `/titan/v1/leader` (the shape of etcd's `concurrency.Election`): create the
-/// key if absent under our own lease; whoever created it leads until the lease ends. A standby
-/// watches the key and campaigns again the moment it is deleted.
+/// etcd election on `/titan/v1/leader` (``Election``, the shape of etcd's
+/// `concurrency.Election`): create the key if absent under our own lease; whoever created it
+/// leads until the lease ends. A standby watches the key and campaigns again the moment it is
+/// deleted.
 public struct LeaderElection: Sendable {
     let etcd: EtcdClient
     let record: LeaderRecord
@@ -63,32 +64,22 @@ public struct LeaderElection: Sendable {
         }
     }
 
+    /// One lease's worth of campaigning: keep the lease alive, wait to lead (etcd's election on
+    /// the leader key), lead until something ends, then give the lease back.
     private func campaignOnce(lead: @escaping @Sendable (LeaderTerm) async throws -> Void) async throws {
         let lease = try await etcd.grantLease(ttl: ttlSeconds)
         let value = try JSONEncoder().encode(record)
-        let attempt = try await etcd.txn(
-            Txn(
-                compares: [.keyMissing(Keys.leader)],
-                success: [.put(key: Keys.leader, value: Array(value), lease: lease.id)],
-                failure: [.range(key: Keys.leader)]
-            )
-        )
-        guard attempt.succeeded else {
-            try? await etcd.revokeLease(id: lease.id)
-            try await waitForVacancy(after: attempt.header.revision)
-            return
-        }
-        let term = LeaderTerm(
-            leaseID: lease.id,
-            revision: attempt.header.revision,
-            fence: .createRevision(Keys.leader, .equal, attempt.header.revision)
-        )
-        logger.info("elected leader", metadata: ["master.id": "\(record.id)", "term.revision": "\(term.revision)"])
-        defer { logger.info("leadership ended", metadata: ["term.revision": "\(term.revision)"]) }
+        let election = Election(client: etcd, key: Keys.leader)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await etcd.keepAlive(id: lease.id) }
-                group.addTask { try await lead(term) }
+                group.addTask {
+                    let leadership = try await election.campaign(value: Array(value), lease: lease.id)
+                    let term = LeaderTerm(leaseID: lease.id, revision: leadership.createRevision, fence: leadership.stillLeads)
+                    logger.info("elected leader", metadata: ["master.id": "\(record.id)", "term.revision": "\(term.revision)"])
+                    defer { logger.info("leadership ended", metadata: ["term.revision": "\(term.revision)"]) }
+                    try await lead(term)
+                }
                 // Whichever ends first (lease lost, leader work failed or finished) ends both.
                 defer { group.cancelAll() }
                 try await group.next()
@@ -99,16 +90,6 @@ public struct LeaderElection: Sendable {
             throw error
         }
         try? await withoutCancellation { try await etcd.revokeLease(id: lease.id) }
-    }
-
-    /// Returns once the leader key is gone (its lease expired or was revoked).
-    private func waitForVacancy(after revision: Int64) async throws {
-        if try await etcd.get(Keys.leader) == nil { return }
-        for try await response in etcd.watch(prefix: Keys.leader, startRevision: revision + 1) {
-            for event in response.events where event.kind == .delete && event.kv.key == Array(Keys.leader.utf8) {
-                return
-            }
-        }
     }
 }
 

@@ -21,18 +21,28 @@ extension GroupCommitter {
             await withCheckedContinuation { continuation in
                 let ready = state.withLock { state -> Bool in
                     if state.order.contains(where: { !state.inFlight.contains($0) }) || state.failure != nil { return true }
-                    state.wakeup = continuation
+                    state.idleLanes.append(continuation)
                     return false
                 }
                 if ready { continuation.resume() }
             }
         } onCancel: {
-            let wakeup = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.wakeup = nil }
-                return state.wakeup
+            // Cancellation ends every lane together, so waking all of them is right.
+            let lanes = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                defer { state.idleLanes.removeAll() }
+                return state.idleLanes
             }
-            wakeup?.resume()
+            lanes.forEach { $0.resume() }
         }
+    }
+
+    /// After a commit frees its keys, writes queued behind them may be takeable: wake a lane.
+    func wakeIdleLaneIfWorkRemains() {
+        let lane = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.idleLanes.isEmpty, state.order.contains(where: { !state.inFlight.contains($0) }) else { return nil }
+            return state.idleLanes.removeFirst()
+        }
+        lane?.resume()
     }
 
     /// Waits until the oldest queued write is `window` old, unless a txn's worth is queued.
@@ -65,6 +75,8 @@ extension GroupCommitter {
             return (batch, waiters)
         }
         roomWaiters.forEach { $0.resume() }
+        // More than one txn's worth queued: let another lane take the next batch at once.
+        if !batch.isEmpty { wakeIdleLaneIfWorkRemains() }
         return batch
     }
 
@@ -145,21 +157,21 @@ extension GroupCommitter {
 
     /// Fails everything queued and refuses later writes.
     func stop(with error: StoreError) {
-        let (pending, wakeup, roomWaiters) = state.withLock { state in
+        let (pending, lanes, roomWaiters) = state.withLock { state in
             if state.failure == nil { state.failure = error }
             let pending = state.order.compactMap { state.queue[$0] }
             state.queue.removeAll()
             state.order.removeAll()
             defer {
-                state.wakeup = nil
+                state.idleLanes.removeAll()
                 state.roomWaiters.removeAll()
             }
-            return (pending, state.wakeup, state.roomWaiters)
+            return (pending, state.idleLanes, state.roomWaiters)
         }
         for item in pending {
             item.waiters.forEach { $0(.failure(error)) }
         }
-        wakeup?.resume()
+        lanes.forEach { $0.resume() }
         roomWaiters.forEach { $0.resume() }
     }
 }

@@ -67,8 +67,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 ///
 /// - Several writes to one key inside one window coalesce: the last value is written, under the
 ///   condition of the first (the one that matches etcd), and every caller gets the same result.
-/// - One txn is in flight at a time; writes queue meanwhile, so under load each txn is full and
-///   the window costs nothing.
+/// - Up to `lanes` txns are in flight at once, over disjoint keys (a write to a key in flight
+///   waits for the next txn, so its condition sees the revision the first one produced); writes
+///   queue meanwhile, so under load each txn is full and the window costs nothing.
 /// - The queue is bounded (`maxQueued`): past it, ``commit(_:)`` waits for room (backpressure on
 ///   submitters), it never drops.
 /// - If the txn fails, the fence is checked: a lost fence ends the committer with
@@ -86,7 +87,8 @@ public final class GroupCommitter: Sendable {
         var queue: [String: Pending] = [:]
         var order: [String] = []
         var firstQueuedAt: ContinuousClock.Instant?
-        var wakeup: CheckedContinuation<Void, Never>?
+        /// Commit lanes waiting for work.
+        var idleLanes: [CheckedContinuation<Void, Never>] = []
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
         var failure: StoreError?
         /// The `mod_revision` of every tracked key, as last committed.
@@ -102,14 +104,16 @@ public final class GroupCommitter: Sendable {
     let etcd: EtcdClient
     let fence: Compare
     let window: Duration
+    let lanes: Int
     private let maxQueued: Int
     let state = Mutex(State())
 
     /// Creates a committer that writes through `etcd` while `fence` holds.
-    public init(etcd: EtcdClient, fence: Compare, window: Duration = .milliseconds(1), maxQueued: Int = 16_384) {
+    public init(etcd: EtcdClient, fence: Compare, window: Duration = .milliseconds(1), lanes: Int = 4, maxQueued: Int = 16_384) {
         self.etcd = etcd
         self.fence = fence
         self.window = window
+        self.lanes = max(1, lanes)
         self.maxQueued = maxQueued
     }
 
@@ -139,8 +143,7 @@ public final class GroupCommitter: Sendable {
                     }
                 }
                 if state.firstQueuedAt == nil { state.firstQueuedAt = .now }
-                defer { state.wakeup = nil }
-                return (state.wakeup, nil)
+                return (state.idleLanes.isEmpty ? nil : state.idleLanes.removeFirst(), nil)
             }
             if let failure {
                 continuation.resume(throwing: failure)
@@ -172,6 +175,17 @@ public final class GroupCommitter: Sendable {
     /// every queued and later write fails.
     public func run() async throws {
         defer { stop(with: .stopped) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<lanes {
+                group.addTask { try await self.lane() }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// One commit lane: take a batch of keys no other lane holds, commit it, repeat.
+    private func lane() async throws {
         while !Task.isCancelled {
             await waitForWork()
             if Task.isCancelled { break }
@@ -189,9 +203,10 @@ public final class GroupCommitter: Sendable {
                 break
             } catch {
                 // etcd could not be reached or refused the txn: those writers learn why; the
-                // committer carries on with the next batch.
+                // lane carries on with the next batch.
                 fail(batch, with: error)
             }
+            wakeIdleLaneIfWorkRemains()
         }
     }
 }
