@@ -141,7 +141,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MasterCoreTests", dependencies: ["MasterCore", "ClusterModel", "Placement"], swiftSettings: strict),
+        .testTarget(name: "MasterCoreTests", dependencies: ["MasterCore", "ClusterModel", "Placement", "EtcdClient"], swiftSettings: strict),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),

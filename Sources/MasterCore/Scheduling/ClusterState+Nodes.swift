@@ -35,9 +35,9 @@ extension ClusterState {
     /// A worker opened its session: it can take work now. Every job placed on it but not yet
     /// started is assigned again (the worker ignores an assignment it already has).
     public mutating func workerConnected(_ id: NodeID, now: UnixMillis) -> [SchedulerAction] {
-        guard var node = nodes[id] else { return [] }
-        node.status.connected = true
-        setNode(id, node)
+        guard nodes[id] != nil else { return [] }
+        setConnected(id, true)
+        let node = nodes[id]!
         let reassign = node.jobs.sorted().compactMap { job -> SchedulerAction? in
             guard jobs[job]?.status.state == .scheduled else { return nil }
             return .assign(job, node: id)
@@ -48,9 +48,7 @@ extension ClusterState {
     /// A worker's session closed; its node takes no new work until it reconnects. Its jobs stay
     /// where they are: only the loss of the lease moves them.
     public mutating func workerDisconnected(_ id: NodeID) {
-        guard var node = nodes[id] else { return }
-        node.status.connected = false
-        setNode(id, node)
+        setConnected(id, false)
     }
 
     /// Restores a job read from etcd when a leader takes over. A job placed on a node that is
@@ -63,14 +61,11 @@ extension ClusterState {
             enqueue(info.id)
             return []
         case .scheduled, .running:
-            guard let nodeID = info.status.node, var node = nodes[nodeID] else {
+            guard let nodeID = info.status.node, nodes[nodeID] != nil else {
                 requeue(info.id, message: "node \(info.status.node?.rawValue ?? "?") was lost while no master led", now: now)
                 return [.persist(info.id), .publish(info.id)]
             }
-            node.jobs.insert(info.id)
-            node.status.allocated += info.spec.resources
-            node.status.jobCount = UInt32(node.jobs.count)
-            setNode(nodeID, node)
+            hold(info.spec.resources, for: info.id, on: nodeID)
             return []
         case .succeeded, .failed, .cancelled, .lost:
             return []

@@ -130,17 +130,17 @@ public struct ClusterState: Sendable {
         }
     }
 
+    // Nodes and jobs are modified in place through their dictionaries' subscripts: copying a
+    // node out and back would copy its job set on every placement (quadratic in jobs per node).
     private mutating func commitPlacement(_ id: JobID, on node: NodeID, now: UnixMillis) {
-        guard var job = jobs[id], var target = nodes[node] else { return }
-        job.status.state = .scheduled
-        job.status.node = node
-        job.status.message = ""
-        job.status.updatedAt = now
-        jobs[id] = job
-        target.status.allocated += job.spec.resources
-        target.jobs.insert(id)
-        target.status.jobCount = UInt32(target.jobs.count)
-        nodes[node] = target
+        guard let resources = jobs[id]?.spec.resources, nodes[node] != nil else { return }
+        update(id) { job in
+            job.status.state = .scheduled
+            job.status.node = node
+            job.status.message = ""
+            job.status.updatedAt = now
+        }
+        hold(resources, for: id, on: node)
     }
 
     func enqueueEntry(_ id: JobID) -> PendingQueue.Entry? {
@@ -153,16 +153,24 @@ public struct ClusterState: Sendable {
     }
 
     mutating func release(_ resources: Resources, of id: JobID, on node: NodeID) {
-        guard var target = nodes[node], target.jobs.remove(id) != nil else { return }
-        target.status.allocated -= resources
-        target.status.jobCount = UInt32(target.jobs.count)
-        nodes[node] = target
+        guard nodes[node]?.jobs.remove(id) != nil else { return }
+        nodes[node]!.status.allocated -= resources
+        nodes[node]!.status.jobCount = UInt32(nodes[node]!.jobs.count)
+    }
+
+    mutating func hold(_ resources: Resources, for id: JobID, on node: NodeID) {
+        guard nodes[node]?.jobs.insert(id).inserted == true else { return }
+        nodes[node]!.status.allocated += resources
+        nodes[node]!.status.jobCount = UInt32(nodes[node]!.jobs.count)
     }
 
     mutating func update(_ id: JobID, _ change: (inout TrackedJob) -> Void) {
-        guard var job = jobs[id] else { return }
-        change(&job)
-        jobs[id] = job
+        guard jobs[id] != nil else { return }
+        change(&jobs[id]!)
+    }
+
+    mutating func setConnected(_ id: NodeID, _ connected: Bool) {
+        nodes[id]?.status.connected = connected
     }
 
     mutating func setNode(_ id: NodeID, _ node: TrackedNode?) {
