@@ -150,5 +150,11 @@ let package = Package(
             dependencies: ["WorkerCore", "ClusterModel", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
+        // The real binaries (titan-master, titan-worker, titan-cli) against a private etcd.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["TitanClient", "ClusterModel", "WireProtocol", "EtcdClient"],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -44,6 +44,7 @@ extension Scheduler {
             state.forgetIfFinal(id)
             committer.forget(key: Keys.job(id))
         }
+        var published: Set<JobID> = []
         for action in followUps {
             switch action {
             case let .assign(id, node):
@@ -53,7 +54,9 @@ extension Scheduler {
                 else { continue }
                 sendAssign(id, tracked, to: node)
             case let .publish(id):
-                guard let status = snapshots[id] ?? state.jobs[id]?.status else { continue }
+                // One event per job and write: a job changed twice in one batch (requeued off a
+                // lost node, then placed at once) was written once and is announced once.
+                guard published.insert(id).inserted, let status = snapshots[id] ?? state.jobs[id]?.status else { continue }
                 publish(JobEvent(jobID: id, status: status))
             case .persist, .kill:
                 continue

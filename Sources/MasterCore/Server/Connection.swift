@@ -46,6 +46,9 @@ struct Connection {
     let context: ConnectionContext
     let outbox = Outbox()
 
+    /// How long the writer may take to flush the outbox after the reader ended.
+    static let drainGrace = Duration.seconds(2)
+
     func run() async {
         let peer = channel.channel.remoteAddress.map { "\($0)" } ?? "?"
         var logger = context.logger
@@ -56,6 +59,11 @@ struct Connection {
                     group.addTask { try await writeAll(to: outbound) }
                     defer { group.cancelAll() }
                     try await readAll(from: inbound, logger: logger)
+                    // The reader closed the outbox. Let the writer send what is queued (above all
+                    // the `Error` that must precede a close): cancelling it at once dropped that
+                    // frame. A peer that does not read gets `drainGrace`, not forever.
+                    group.addTask { try? await Task.sleep(for: Self.drainGrace) }
+                    try await group.next()
                 }
             }
         } catch {

@@ -1,0 +1,251 @@
+import ClusterModel
+import EtcdClient
+import Foundation
+import Synchronization
+import TitanClient
+import WireProtocol
+
+/// A whole Titan cluster on 127.0.0.1 for one test: a private etcd (its own data dir, so its
+/// own `/titan/v1` space), a random token, and the real `titan-master` / `titan-worker`
+/// binaries, each logging to a file under a temp dir.
+///
+/// Everything it starts is stopped by PID in ``shutdown()``: workers, then masters, then etcd,
+/// then any job process a SIGKILLed worker left behind (found by its working directory, which
+/// lies under this cluster's temp dir). The temp dir is removed last.
+final class LocalCluster: Sendable {
+    /// The temp dir holding logs, data, work dirs and the token.
+    let root: String
+    /// The etcd client URL.
+    let etcdEndpoint: String
+    /// The file holding the cluster token.
+    let tokenFile: String
+    /// The token's bytes.
+    let token: [UInt8]
+    /// Where the programs are.
+    let binaries: String
+    /// A client of the private etcd.
+    let etcd: EtcdClient
+    /// The lease TTL every master and worker gets, in seconds.
+    let leaseTTL: Int
+
+    private let started = Mutex<[ManagedProcess]>([])
+    private let masterPorts = Mutex<[String: Int]>([:])
+
+    /// Starts etcd and waits until it answers; masters and workers are started by the test.
+    static func start(leaseTTL: Int = 2) async throws -> LocalCluster {
+        guard FileManager.default.isExecutableFile(atPath: BuildProducts.etcd) else {
+            throw HarnessFailure("etcd not found at \(BuildProducts.etcd): run Tools/install-deps")
+        }
+        let binaries = try BuildProducts.directory()
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("titan-cluster-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+        let clientPort = try freeLoopbackPort()
+        let peerPort = try freeLoopbackPort()
+        let cluster = try LocalCluster(root: root, binaries: binaries, etcdPort: clientPort, leaseTTL: leaseTTL)
+        do {
+            try cluster.launch(
+                "etcd",
+                executable: BuildProducts.etcd,
+                arguments: [
+                    "--name", "titan-cluster-test",
+                    "--data-dir", root + "/etcd",
+                    "--listen-client-urls", cluster.etcdEndpoint,
+                    "--advertise-client-urls", cluster.etcdEndpoint,
+                    "--listen-peer-urls", "http://127.0.0.1:\(peerPort)",
+                    "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
+                    "--initial-cluster", "titan-cluster-test=http://127.0.0.1:\(peerPort)",
+                    "--log-level", "error",
+                ]
+            )
+            try await cluster.waitForEtcd()
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        return cluster
+    }
+
+    private init(root: String, binaries: String, etcdPort: Int, leaseTTL: Int) throws {
+        self.root = root
+        self.binaries = binaries
+        self.leaseTTL = leaseTTL
+        etcdEndpoint = "http://127.0.0.1:\(etcdPort)"
+        tokenFile = root + "/token"
+        let text = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
+        token = Array(text.utf8)
+        etcd = EtcdClient(endpoints: [etcdEndpoint], requestTimeout: .seconds(5))
+    }
+
+    @discardableResult
+    private func launch(_ name: String, executable: String, arguments: [String]) throws -> ManagedProcess {
+        let process = try ManagedProcess(
+            name: name,
+            executable: executable,
+            arguments: arguments,
+            logPath: root + "/logs/" + name.replacingOccurrences(of: " ", with: "-") + ".log"
+        )
+        started.withLock { $0.append(process) }
+        return process
+    }
+
+    private func waitForEtcd() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if (try? await etcd.status()) != nil { return }
+            if let process = process(named: "etcd"), !process.isRunning {
+                throw HarnessFailure("etcd exited at start: \(process.logTail())")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessFailure("etcd at \(etcdEndpoint) did not answer within 20 s")
+    }
+
+    // MARK: - Masters and workers
+
+    /// Starts `titan-master --id <id>` on a free loopback port.
+    @discardableResult
+    func startMaster(_ id: String, extra: [String] = []) throws -> ManagedProcess {
+        let port = try freeLoopbackPort()
+        masterPorts.withLock { $0[id] = port }
+        return try launch(
+            "master \(id)",
+            executable: binaries + "/titan-master",
+            arguments: [
+                "--etcd", etcdEndpoint, "--listen", "127.0.0.1:\(port)", "--token-file", tokenFile,
+                "--lease-ttl", "\(leaseTTL)", "--id", id,
+            ] + extra
+        )
+    }
+
+    /// Starts `titan-worker --id <id>` offering `cpu` and `memory` (exec runtime).
+    @discardableResult
+    func startWorker(_ id: String, cpu: String, memory: String) throws -> ManagedProcess {
+        let workDir = root + "/work-\(id)"
+        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        return try launch(
+            "worker \(id)",
+            executable: binaries + "/titan-worker",
+            arguments: [
+                "--etcd", etcdEndpoint, "--token-file", tokenFile, "--id", id, "--cpu", cpu, "--memory", memory,
+                "--lease-ttl", "\(leaseTTL)", "--work-dir", workDir,
+            ]
+        )
+    }
+
+    /// The process started under `name` (`etcd`, `master m1`, `worker w1`).
+    func process(named name: String) -> ManagedProcess? {
+        started.withLock { $0.last { $0.name == name } }
+    }
+
+    /// The port a master listens on.
+    func port(ofMaster id: String) -> Int? {
+        masterPorts.withLock { $0[id] }
+    }
+
+    // MARK: - The leader and clients
+
+    /// What `/titan/v1/leader` holds now, or nil.
+    func leader() async throws -> (id: String, address: String)? {
+        guard let kv = try await etcd.get("/titan/v1/leader") else { return nil }
+        struct Record: Decodable { var id: String; var address: String }
+        let record = try JSONDecoder().decode(Record.self, from: Data(kv.value))
+        return (record.id, record.address)
+    }
+
+    /// Waits until a master leads (the one named `id`, if given); returns its id.
+    @discardableResult
+    func waitForLeader(_ id: String? = nil, timeout: Duration = .seconds(20)) async throws -> String {
+        var found: String?
+        try await waitUntil("master \(id ?? "any") leads", timeout: timeout) {
+            found = try? await self.leader()?.id
+            return found != nil && (id == nil || found == id)
+        }
+        return found ?? ""
+    }
+
+    /// Runs `body` on a client connection to the current leader (found in etcd).
+    func withClient<T: Sendable>(_ body: @escaping @Sendable (TitanConnection) async throws -> T) async throws -> T {
+        guard let leader = try await leader() else { throw HarnessFailure("no master leads: nothing at /titan/v1/leader") }
+        return try await withConnection(to: leader.address, role: .client, nodeID: "cluster-test", body)
+    }
+
+    /// Runs `body` on a connection to `address` as `role` with the cluster token.
+    func withConnection<T: Sendable>(
+        to address: String,
+        role: PeerRole,
+        nodeID: String,
+        _ body: @escaping @Sendable (TitanConnection) async throws -> T
+    ) async throws -> T {
+        try await TitanConnection.withConnection(to: address, role: role, nodeID: NodeID(nodeID), token: token, body: body)
+    }
+
+    /// Waits until the leader lists `count` nodes, every one connected.
+    func waitForNodes(_ count: Int, timeout: Duration = .seconds(20)) async throws {
+        try await waitUntil("\(count) connected nodes", timeout: timeout) {
+            let nodes = try? await self.withClient { try await $0.nodes() }
+            return nodes.map { $0.count == count && $0.allSatisfy(\.connected) } ?? false
+        }
+    }
+
+    /// A job as the leader reports it (through a fresh connection, so it works across fail-over).
+    func job(_ id: JobID) async throws -> JobDetails {
+        try await withClient { try await $0.job(id) }
+    }
+
+    /// A job's record as etcd holds it (`/titan/v1/jobs/<id>`).
+    func storedJob(_ id: JobID) async throws -> JobDetails {
+        guard let kv = try await etcd.get("/titan/v1/jobs/\(id.rawValue)") else { throw HarnessFailure("no record of job \(id) in etcd") }
+        return try JSONDecoder().decode(JobDetails.self, from: Data(kv.value))
+    }
+
+    // MARK: - Clean-up
+
+    /// Every log's tail, for a failure report.
+    func logTails(bytes: Int = 3000) -> String {
+        started.withLock { $0 }.map { "----- \($0.name) (pid \($0.pid), \($0.logPath)) -----\n\($0.logTail(bytes: bytes))" }
+            .joined(separator: "\n")
+    }
+
+    /// Stops everything this cluster started (by PID) and removes its temp dir.
+    func shutdown() async {
+        let launched = started.withLock { $0 }
+        // Workers first (SIGTERM kills their jobs), then masters, then etcd.
+        for prefix in ["worker", "master", "etcd"] {
+            for process in launched.reversed() where process.name.hasPrefix(prefix) {
+                await process.stop(grace: .seconds(3))
+            }
+        }
+        // Jobs a SIGKILLed worker left running.
+        for pid in processes(workingUnder: root) {
+            kill(pid, SIGKILL)
+        }
+        etcd.shutdown()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// Runs `body`, failing with `what` if it takes longer than `timeout` (the body is cancelled).
+func withTimeout<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw HarnessFailure("timed out after \(timeout) waiting for: \(what)")
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw HarnessFailure("no result for: \(what)") }
+        return first
+    }
+}
+
+/// Polls `condition` every 100 ms (test code only: the product never polls) until it holds;
+/// fails with `what` after `timeout`.
+func waitUntil(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if try await condition() { return }
+        if ContinuousClock.now >= deadline { throw HarnessFailure("timed out after \(timeout) waiting for: \(what)") }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}

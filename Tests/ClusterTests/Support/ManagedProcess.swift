@@ -1,0 +1,166 @@
+import Foundation
+import Synchronization
+
+/// Why the cluster harness could not do what a test asked.
+struct HarnessFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// One process the harness started: its output goes to a log file, and it is stopped by its
+/// PID only (SIGTERM, then SIGKILL after a grace period), never by name.
+final class ManagedProcess: Sendable {
+    /// A short name for logs and failure messages, e.g. `master m1`.
+    let name: String
+    /// Where its stdout and stderr go.
+    let logPath: String
+    /// Its process id.
+    let pid: Int32
+    private let process: Mutex<Process>
+
+    /// Starts `executable` with `arguments`; the environment is ours without any `TITAN_`
+    /// variable, so that only the flags configure it.
+    init(name: String, executable: String, arguments: [String], logPath: String) throws {
+        let launched = Process()
+        launched.executableURL = URL(fileURLWithPath: executable)
+        launched.arguments = arguments
+        launched.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TITAN_") }
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+            throw HarnessFailure("cannot create the log file \(logPath)")
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        launched.standardInput = FileHandle.nullDevice
+        launched.standardOutput = log
+        launched.standardError = log
+        do {
+            try launched.run()
+        } catch {
+            throw HarnessFailure("cannot start \(name) (\(executable)): \(error)")
+        }
+        try? log.close()
+        self.name = name
+        self.logPath = logPath
+        self.pid = launched.processIdentifier
+        self.process = Mutex(launched)
+    }
+
+    /// Whether the process has not exited yet.
+    var isRunning: Bool {
+        process.withLock { $0.isRunning }
+    }
+
+    /// Sends `signal` to this process (by PID) if it still runs.
+    func send(_ signal: Int32) {
+        guard isRunning else { return }
+        kill(pid, signal)
+    }
+
+    /// SIGKILL, then waits until it is reaped.
+    func kill9() async {
+        send(SIGKILL)
+        await waitForExit(timeout: .seconds(5))
+    }
+
+    /// SIGTERM, SIGKILL after `grace` if it still runs, then waits until it is reaped.
+    func stop(grace: Duration = .seconds(3)) async {
+        guard isRunning else { return }
+        send(SIGTERM)
+        if await waitForExit(timeout: grace) { return }
+        send(SIGKILL)
+        await waitForExit(timeout: .seconds(5))
+    }
+
+    /// Waits (polling: this is test code) until the process exited; false on timeout.
+    @discardableResult
+    func waitForExit(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    /// The last `bytes` of its log.
+    func logTail(bytes: Int = 4000) -> String {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return "(no log at \(logPath))" }
+        return String(decoding: data.suffix(bytes), as: UTF8.self)
+    }
+}
+
+/// Result of running a program to its end.
+struct ProgramRun: Sendable {
+    var exitCode: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `executable` to its end (at most `timeout`), capturing its output in files under `dir`.
+func runProgram(_ executable: String, _ arguments: [String], in dir: String, timeout: Duration = .seconds(20)) async throws -> ProgramRun {
+    let stem = dir + "/run-\(UUID().uuidString.prefix(8))"
+    let outPath = stem + ".out"
+    let errPath = stem + ".err"
+    for path in [outPath, errPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+    let launched = Process()
+    launched.executableURL = URL(fileURLWithPath: executable)
+    launched.arguments = arguments
+    launched.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TITAN_") }
+    launched.standardInput = FileHandle.nullDevice
+    launched.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+    launched.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    try launched.run()
+    let pid = launched.processIdentifier
+    let deadline = ContinuousClock.now + timeout
+    while launched.isRunning {
+        if ContinuousClock.now >= deadline {
+            kill(pid, SIGKILL)
+            throw HarnessFailure("\(executable) \(arguments.joined(separator: " ")) did not end within \(timeout)")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
+    return ProgramRun(exitCode: launched.terminationStatus, stdout: read(outPath), stderr: read(errPath))
+}
+
+/// A loopback TCP port nobody listens on right now (bind to port 0, read it, close).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessFailure("socket() failed: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            guard bind(fd, raw, length) == 0 else { return false }
+            return getsockname(fd, raw, &length) == 0
+        }
+    }
+    guard bound else { throw HarnessFailure("bind to 127.0.0.1:0 failed: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Whether a process with this PID exists (`kill(pid, 0)` is not ESRCH).
+func processExists(_ pid: Int32) -> Bool {
+    if kill(pid, 0) == 0 { return true }
+    return errno != ESRCH
+}
+
+/// PIDs of processes whose working directory lies under `root`: the jobs that workers of this
+/// harness started (each runs in `<work-dir>/<job>.<attempt>.<epoch>`), including those a
+/// SIGKILLed worker left behind.
+func processes(workingUnder root: String) -> [Int32] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { entry -> Int32? in
+        guard let pid = Int32(entry), pid != getpid(),
+            let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"),
+            cwd == root || cwd.hasPrefix(root + "/")
+        else { return nil }
+        return pid
+    }
+}
