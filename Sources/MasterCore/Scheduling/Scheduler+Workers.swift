@@ -46,7 +46,13 @@ extension Scheduler {
 
     /// A node record appeared or changed in etcd.
     public func nodeRegistered(_ descriptor: NodeDescriptor, leaseID: Int64) async throws {
-        try await carryOut(state.nodeRegistered(descriptor, leaseID: leaseID, now: Self.now()))
+        var actions = state.nodeRegistered(descriptor, leaseID: leaseID, now: Self.now())
+        // The worker may have opened its session before this master saw its registration
+        // (the watch can lag the connection): it is connected from now on.
+        if workers[descriptor.id] != nil, state.nodes[descriptor.id]?.status.connected == false {
+            actions += state.workerConnected(descriptor.id, now: Self.now())
+        }
+        try await carryOut(actions)
     }
 
     /// A node record was deleted (its lease ended).
