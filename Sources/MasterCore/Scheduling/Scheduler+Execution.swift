@@ -18,7 +18,7 @@ extension Scheduler {
             case let .persist(id):
                 guard !persisted.contains(id), let tracked = state.jobs[id] else { continue }
                 let record = JobDetails(id: id, spec: tracked.spec, status: tracked.status)
-                let value = try Array(encoder.encode(record))
+                let value = JobRecord.encode(record)
                 writes.append(StoreWrite(key: Keys.job(id), operation: .put(value), expectation: created.contains(id) ? .absent : .current))
                 persisted.append(id)
                 snapshots[id] = tracked.status

@@ -20,11 +20,6 @@ public actor Scheduler {
     var nextJobNumber: UInt64 = 0
     var workers: [NodeID: Outbox] = [:]
     var subscribers: [ObjectIdentifier: Subscription] = [:]
-    let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     struct Subscription {
         let outbox: Outbox
