@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),
         .testTarget(
             name: "WorkerCoreTests",
-            dependencies: ["WorkerCore", "ClusterModel", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["WorkerCore", "ClusterModel", "CProcessSupport", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         // The real binaries (titan-master, titan-worker, titan-cli) against a private etcd.

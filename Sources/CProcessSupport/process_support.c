@@ -49,7 +49,7 @@ int cps_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms) {
     return count;
 }
 
-int cps_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+int cps_spawn_direct(pid_t *pid, const char *path, char *const argv[], char *const envp[],
               const char *cwd, int stdout_fd, int stderr_fd) {
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;

@@ -1,3 +1,4 @@
+import CProcessSupport
 import ClusterModel
 import Foundation
 import Glibc
@@ -99,10 +100,11 @@ enum ProcFacts {
         allProcesses().filter { $0.group == group }.map { ($0.pid, $0.parent, $0.state) }
     }
 
-    /// The processes whose parent is this process.
+    /// The processes whose parent is this process, but for the runtime's spawn helper.
     static func children() -> [(pid: pid_t, state: Character)] {
         let me = getpid()
-        return allProcesses().filter { $0.parent == me }.map { ($0.pid, $0.state) }
+        let helper = cps_zygote_pid()
+        return allProcesses().filter { $0.parent == me && $0.pid != helper }.map { ($0.pid, $0.state) }
     }
 
     /// Bytes the process has written so far (`wchar` of /proc/PID/io).

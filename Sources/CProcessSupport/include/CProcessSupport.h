@@ -36,8 +36,25 @@ int cps_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms);
 /// empty signal mask and every signal at its default disposition.
 /// Returns 0 and stores the pid, or an errno value (the child's exec error included: ENOENT
 /// when the program does not exist, EACCES when it is not executable, and so on).
+/// Goes through the spawn helper when cps_zygote_start has started it (a child whose exec failed
+/// is then still a child of this process, exited with 127, and must be reaped: the pid is
+/// stored in that case too).
 int cps_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
               const char *cwd, int stdout_fd, int stderr_fd);
+
+/// Spawns like cps_spawn, always directly from this process with posix_spawn (every descriptor
+/// of this process is copied into the child and closed there: slow when many are open).
+int cps_spawn_direct(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                     const char *cwd, int stdout_fd, int stderr_fd);
+
+/// Starts the spawn helper (once per process; later calls do nothing): a process forked now,
+/// while few descriptors are open, that starts jobs for cps_spawn as children of *this* process
+/// (CLONE_PARENT), so a spawn no longer costs time proportional to the descriptors open here.
+/// Returns 0, or an errno value (cps_spawn then spawns directly).
+int cps_zygote_start(void);
+
+/// The spawn helper's pid while it serves, else 0 (it is a child of this process that is not a job).
+pid_t cps_zygote_pid(void);
 
 /// Decodes a waitpid status: returns 1 and stores the exit code if the process exited, returns 2
 /// and stores the signal number if a signal killed it, returns 0 otherwise.

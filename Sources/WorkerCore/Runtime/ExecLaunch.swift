@@ -113,6 +113,11 @@ struct ExecLaunch: Sendable {
             }
         }
         guard rc == 0 else {
+            if pid > 0 {
+                // Started by the spawn helper, the child that failed to exec is still ours.
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            }
             self.removeWorkDirectory()
             switch rc {
             case ENOENT:
