@@ -36,6 +36,7 @@
 #define ZYGOTE_MAX_STRINGS 4096
 
 static int zygote_socket = -1;
+static pid_t worker_pid = 0;
 static pid_t zygote_pid = 0;
 static pthread_mutex_t zygote_lock = PTHREAD_MUTEX_INITIALIZER;
 static char request_buffer[ZYGOTE_MAX_REQUEST];
@@ -78,6 +79,14 @@ static int write_full(int fd, const void *buffer, size_t length) {
 // In the job, after the fork: set up and exec; on failure report errno on `error_fd`.
 static void become_job(const char *path, char **argv, char **envp, const char *cwd, int out, int err, int error_fd) {
     int code = 0;
+    // Die with the worker: a worker killed outright must not leave its jobs running unsupervised
+    // while the leader runs them again elsewhere. The job's parent is the worker (CLONE_PARENT);
+    // if it is already gone, the job must not start at all.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != worker_pid) {
+        code = ECHILD;
+        write_full(error_fd, &code, sizeof code);
+        _exit(127);
+    }
     sigset_t none;
     sigemptyset(&none);
     struct sigaction dfl;
@@ -182,6 +191,8 @@ static int serve_one(void) {
     return write_full(zygote_socket, reply, sizeof reply);
 }
 
+// Call from a thread that lives as long as the process: the helper and the jobs it starts get
+// SIGKILL when the thread that forked the helper ends (PR_SET_PDEATHSIG follows that thread).
 int cps_zygote_start(void) {
     pthread_mutex_lock(&zygote_lock);
     if (zygote_socket >= 0) {
@@ -195,6 +206,7 @@ int cps_zygote_start(void) {
         return saved;
     }
     pid_t parent = getpid();
+    worker_pid = parent;
     long pid = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
     if (pid < 0) {
         int saved = errno;

@@ -37,10 +37,11 @@ final class WorkerLossTests: ClusterTestCase {
                 }
                 let killedAt = ContinuousClock.now
                 await cluster.process(named: "worker w1")?.kill9()
-                // Exec jobs run in their own process group, so they outlive a SIGKILLed worker
-                // (the harness kills them in tearDown).
-                let orphans = processes(workingUnder: cluster.root + "/work-w1").count
-                print("ClusterTests: \(orphans) job processes of the SIGKILLed w1 still run")
+                // Exec jobs die with their worker (parent-death signal): none of w1's jobs may
+                // run on unsupervised while the leader runs them again elsewhere.
+                try await waitUntil("w1's job processes gone", timeout: .seconds(5)) {
+                    processes(workingUnder: cluster.root + "/work-w1").isEmpty
+                }
 
                 // The lease runs out (TTL 2 s), the leader requeues w1's jobs as attempt 2 and
                 // places them on w2.

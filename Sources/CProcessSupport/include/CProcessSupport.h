@@ -50,7 +50,9 @@ int cps_spawn_direct(pid_t *pid, const char *path, char *const argv[], char *con
 /// Starts the spawn helper (once per process; later calls do nothing): a process forked now,
 /// while few descriptors are open, that starts jobs for cps_spawn as children of *this* process
 /// (CLONE_PARENT), so a spawn no longer costs time proportional to the descriptors open here.
-/// Returns 0, or an errno value (cps_spawn then spawns directly).
+/// The helper and every job it starts get SIGKILL when the calling *thread* ends, so call it from
+/// a thread that lives as long as the process. Returns 0, or an errno value (cps_spawn then
+/// spawns directly).
 int cps_zygote_start(void);
 
 /// The spawn helper's pid while it serves, else 0 (it is a child of this process that is not a job).

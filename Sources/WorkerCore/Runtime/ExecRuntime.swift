@@ -1,4 +1,3 @@
-import CProcessSupport
 import ClusterModel
 import NIOCore
 import NIOPosix
@@ -89,9 +88,6 @@ public struct ExecRuntime: JobRuntime {
         self.group = eventLoopGroup
         self.threadPool = threadPool
         self.reaper = try ProcessReaper.shared.get()
-        // Best effort: without the helper, jobs are spawned directly (correct, but a spawn then
-        // costs time proportional to the descriptors the worker holds).
-        _ = cps_zygote_start()
     }
 
     /// Runs one attempt of an exec job; see `JobRuntime` for the contract and `ExecRuntime` for

@@ -60,6 +60,7 @@ final class ProcessReaper: Sendable {
 
     private let epoll: Int32
     private let state = Mutex(State())
+    private let helperStarted = Atomic<Bool>(false)
 
     private init() throws(ExecRuntimeError) {
         // Probe pidfd support once, on ourselves, so that a kernel without it fails here, clearly.
@@ -91,6 +92,11 @@ final class ProcessReaper: Sendable {
             throw .threadUnavailable(errno: rc)
         }
         pthread_detach(thread)
+        // The reaper thread starts the spawn helper first thing (it lives as long as the process,
+        // which the helper's parent-death signal requires); wait until it has.
+        while !self.helperStarted.load(ordering: .acquiring) {
+            usleep(100)
+        }
     }
 
     /// Starts watching `pid`, a child of this process that nobody has reaped yet.
@@ -158,6 +164,10 @@ final class ProcessReaper: Sendable {
 
     private func loop() -> Never {
         cps_name_this_thread("titan-reaper")
+        // Best effort: without the helper, jobs are spawned directly (correct, but a spawn then
+        // costs time proportional to the descriptors the worker holds).
+        _ = cps_zygote_start()
+        self.helperStarted.store(true, ordering: .releasing)
         var tokens = [UInt64](repeating: 0, count: 64)
         while true {
             let count = tokens.withUnsafeMutableBufferPointer {
