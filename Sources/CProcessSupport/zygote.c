@@ -76,15 +76,12 @@ static int write_full(int fd, const void *buffer, size_t length) {
     return 0;
 }
 
-// In the job, after the fork: set up and exec; on failure report errno on `error_fd`.
-static void become_job(const char *path, char **argv, char **envp, const char *cwd, int out, int err, int error_fd) {
-    int code = 0;
+// In the job, after the fork: set up and exec. On failure: a line on stderr, exit 127.
+static void become_job(const char *path, char **argv, char **envp, const char *cwd, int out, int err) {
     // Die with the worker: a worker killed outright must not leave its jobs running unsupervised
     // while the leader runs them again elsewhere. The job's parent is the worker (CLONE_PARENT);
     // if it is already gone, the job must not start at all.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != worker_pid) {
-        code = ECHILD;
-        write_full(error_fd, &code, sizeof code);
         _exit(127);
     }
     sigset_t none;
@@ -96,19 +93,39 @@ static void become_job(const char *path, char **argv, char **envp, const char *c
         if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
     }
     sigprocmask(SIG_SETMASK, &none, NULL);
+    const char *step = "setpgid";
     if (setpgid(0, 0) != 0) goto fail;
+    step = "open /dev/null";
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0) goto fail;
+    step = "dup2";
     if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) goto fail;
+    step = "chdir";
     if (chdir(cwd) != 0) goto fail;
-    // Everything from 3 up closes at exec, except the error pipe's write end, which is already
-    // close-on-exec: its closing tells the zygote that exec succeeded.
+    // Everything from 3 up closes at exec.
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    step = "exec";
     execve(path, argv, envp);
-fail:
-    code = errno;
-    write_full(error_fd, &code, sizeof code);
-    _exit(127);
+fail:;
+    // strerror is not async-signal-safe: name the step and the errno number.
+    char line[160];
+    int saved_errno = errno;
+    int code = saved_errno;
+    size_t n = 0;
+    const char *prefix = "titan: cannot start the job: ";
+    for (const char *p = prefix; *p && n < sizeof line - 40; p++) line[n++] = *p;
+    for (const char *p = step; *p && n < sizeof line - 30; p++) line[n++] = *p;
+    const char *middle = " failed, errno ";
+    for (const char *p = middle; *p && n < sizeof line - 16; p++) line[n++] = *p;
+    char digits[12];
+    int d = 0;
+    do { digits[d++] = (char)('0' + code % 10); code /= 10; } while (code > 0 && d < 11);
+    while (d > 0) line[n++] = digits[--d];
+    line[n++] = '\n';
+    write_full(2, line, n);
+    // The shell's convention: 127 when there is nothing to run, 126 when it cannot be run.
+    int failed = saved_errno;
+    _exit(failed == ENOENT || failed == ENOTDIR ? 127 : 126);
 }
 
 // One request: u32 length, then NUL-separated strings: path, cwd, argc argv..., envc envp...
@@ -153,34 +170,19 @@ static int serve_one(void) {
                 strings[3 + argc] = NULL;
                 char *saved = strings[4 + argc + envc];
                 strings[4 + argc + envc] = NULL;
-                int error_pipe[2];
-                if (pipe2(error_pipe, O_CLOEXEC) != 0) {
-                    result = errno;
-                } else {
-                    long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
-                    if (pid == 0) {
-                        close(error_pipe[0]);
-                        become_job(path, argv, envp, cwd, fds[0], fds[1], error_pipe[1]);
-                    }
-                    close(error_pipe[1]);
-                    if (pid < 0) {
-                        result = errno;
-                    } else {
-                        int code = 0;
-                        ssize_t n;
-                        do { n = read(error_pipe[0], &code, sizeof code); } while (n < 0 && errno == EINTR);
-                        // EOF: exec succeeded. A code: exec failed and the child exited 127; it is
-                        // the worker's child, so the worker reaps it.
-                        result = n == (ssize_t)sizeof code ? code : 0;
-                        int32_t reply[2] = {result, (int32_t)pid};
-                        close(error_pipe[0]);
-                        close(fds[0]);
-                        close(fds[1]);
-                        strings[4 + argc + envc] = saved;
-                        return write_full(zygote_socket, reply, sizeof reply);
-                    }
-                    close(error_pipe[0]);
+                // The job is not waited for: the worker has already checked that the program
+                // exists and is executable, and an exec that still fails ends the job with 127
+                // and a line on its stderr (the job's own output, which its owner reads).
+                long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+                if (pid == 0) {
+                    become_job(path, argv, envp, cwd, fds[0], fds[1]);
                 }
+                result = pid < 0 ? errno : 0;
+                int32_t reply[2] = {result, pid < 0 ? 0 : (int32_t)pid};
+                close(fds[0]);
+                close(fds[1]);
+                strings[4 + argc + envc] = saved;
+                return write_full(zygote_socket, reply, sizeof reply);
                 strings[4 + argc + envc] = saved;
             }
         }

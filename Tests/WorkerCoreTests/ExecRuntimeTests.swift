@@ -131,9 +131,21 @@ final class ExecRuntimeTests: XCTestCase {
             runtime, ExecFixture.request(.argv(["titan-no-such-command", "x"])))
         XCTAssertEqual(status, ExitStatus(code: 127, reason: "command not found: titan-no-such-command"))
         XCTAssertTrue(output.started.isEmpty)
-        let (notExecutable, _) = try await ExecFixture.run(runtime, ExecFixture.request(.argv(["/etc/hostname"])))
+        // A file without any execute bit is refused before anything starts.
+        let files = ExecFixture.makeWorkRoot()
+        defer { try? FileManager.default.removeItem(atPath: files) }
+        let plain = files + "/plain-file"
+        _ = FileManager.default.createFile(atPath: plain, contents: Data("data".utf8), attributes: [.posixPermissions: 0o644])
+        let (notExecutable, _) = try await ExecFixture.run(runtime, ExecFixture.request(.argv([plain])))
         XCTAssertEqual(notExecutable.code, 126)
-        XCTAssertTrue(notExecutable.reason.hasPrefix("cannot execute /etc/hostname"), notExecutable.reason)
+        XCTAssertTrue(notExecutable.reason.hasPrefix("cannot execute \(plain)"), notExecutable.reason)
+        // An executable file the kernel cannot run (no #! line, not a binary) is only found out at
+        // exec, which the spawn helper does not wait for: it ends with 126 and says why on stderr.
+        let script = files + "/not-a-program"
+        _ = FileManager.default.createFile(atPath: script, contents: Data("data".utf8), attributes: [.posixPermissions: 0o755])
+        let (unrunnable, unrunnableOutput) = try await ExecFixture.run(runtime, ExecFixture.request(.argv([script])))
+        XCTAssertEqual(unrunnable.code, 126)
+        XCTAssertTrue(unrunnableOutput.stderrText.hasPrefix("titan: cannot start the job: exec failed, errno 8"), unrunnableOutput.stderrText)
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: self.workRoot)) ?? ["?"], [])
     }
 

@@ -36,9 +36,10 @@ int cps_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms);
 /// empty signal mask and every signal at its default disposition.
 /// Returns 0 and stores the pid, or an errno value (the child's exec error included: ENOENT
 /// when the program does not exist, EACCES when it is not executable, and so on).
-/// Goes through the spawn helper when cps_zygote_start has started it (a child whose exec failed
-/// is then still a child of this process, exited with 127, and must be reaped: the pid is
-/// stored in that case too).
+/// Through the spawn helper (once cps_zygote_start has started it), the exec itself is not waited
+/// for: a program that cannot be executed ends with code 126 (127 if it does not exist) and a
+/// line on its stderr, and the
+/// call returns 0. Check that the program exists and is executable before calling.
 int cps_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
               const char *cwd, int stdout_fd, int stderr_fd);
 

@@ -113,11 +113,6 @@ struct ExecLaunch: Sendable {
             }
         }
         guard rc == 0 else {
-            if pid > 0 {
-                // Started by the spawn helper, the child that failed to exec is still ours.
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            }
             self.removeWorkDirectory()
             switch rc {
             case ENOENT:
@@ -148,6 +143,16 @@ struct ExecLaunch: Sendable {
     private func resolveProgram() -> Result<String, ExitStatusError> {
         let name = self.argv[0]
         if name.utf8.contains(UInt8(ascii: "/")) {
+            // Checked here because the spawn helper does not wait for exec: a program that cannot
+            // run is reported now, as it would be by exec, rather than as an exit status 127.
+            let full = name.hasPrefix("/") ? name : self.workDirectory + "/" + name
+            var info = stat()
+            guard stat(full, &info) == 0 else {
+                return .failure(ExitStatusError(code: 127, reason: "command not found: \(name)"))
+            }
+            guard info.st_mode & S_IFMT == S_IFREG, access(full, X_OK) == 0 else {
+                return .failure(ExitStatusError(code: 126, reason: "cannot execute \(name): Permission denied"))
+            }
             return .success(name)
         }
         var notExecutable: String?
