@@ -35,6 +35,10 @@ struct Term {
                 try await committer.run()
                 throw StoreError.stopped
             }
+            group.addTask {
+                await scheduler.runBackground()
+                throw StoreError.stopped
+            }
             let nodesRevision = try await loadNodes(into: scheduler)
             try await loadJobs(into: scheduler)
             group.addTask { try await watchNodes(scheduler, from: nodesRevision + 1) }

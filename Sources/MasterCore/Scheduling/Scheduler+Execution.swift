@@ -1,6 +1,16 @@
 import ClusterModel
 import WireProtocol
 
+/// A state change made ready to write: the records to put and what to do once they are durable.
+struct PreparedChange: Sendable {
+    var writes: [StoreWrite] = []
+    var persisted: [JobID] = []
+    var snapshots: [JobID: JobStatus] = [:]
+    var followUps: [SchedulerAction] = []
+    /// Sent to this node once the writes are durable (the acknowledgement of an `Exited`).
+    var ack: (node: NodeID, ack: ReportAck)?
+}
+
 extension Scheduler {
     /// Carries out a state change: writes first (one group commit), then the pushes that must
     /// follow a durable write. Kills go out at once: a kill is safe before any write.
@@ -9,30 +19,49 @@ extension Scheduler {
     /// etcd may disagree, and the next term rebuilds from etcd. `created` names jobs whose
     /// record must not exist yet.
     func carryOut(_ actions: [SchedulerAction], created: Set<JobID> = []) async throws {
-        var writes: [StoreWrite] = []
-        var persisted: [JobID] = []
-        var snapshots: [JobID: JobStatus] = [:]
-        var followUps: [SchedulerAction] = []
+        let change = prepare(actions, created: created)
+        try await complete(change, failsTerm: created.isEmpty)
+    }
+
+    /// Like ``carryOut(_:created:)``, but returns at once: the writes and their follow-ups run
+    /// on the term's background task. Reports from workers go this way, so a worker's session
+    /// never waits for one commit before its next report is read (that would allow one commit
+    /// per report, and group commit would have nothing to group).
+    func carryOutInBackground(_ actions: [SchedulerAction], ack: (node: NodeID, ack: ReportAck)? = nil) {
+        var change = prepare(actions, created: [])
+        change.ack = ack
+        background.yield(change)
+    }
+
+    /// Builds the writes of a change from the current state, and sends its kills.
+    func prepare(_ actions: [SchedulerAction], created: Set<JobID>) -> PreparedChange {
+        var change = PreparedChange()
+        var seen: Set<JobID> = []
         for action in actions {
             switch action {
             case let .persist(id):
-                guard !persisted.contains(id), let tracked = state.jobs[id] else { continue }
+                guard seen.insert(id).inserted, let tracked = state.jobs[id] else { continue }
                 let record = JobDetails(id: id, spec: tracked.spec, status: tracked.status)
-                let value = JobRecord.encode(record)
-                writes.append(StoreWrite(key: Keys.job(id), operation: .put(value), expectation: created.contains(id) ? .absent : .current))
-                persisted.append(id)
-                snapshots[id] = tracked.status
+                let expectation: StoreWrite.Expectation = created.contains(id) ? .absent : .current
+                change.writes.append(StoreWrite(key: Keys.job(id), operation: .put(JobRecord.encode(record)), expectation: expectation))
+                change.persisted.append(id)
+                change.snapshots[id] = tracked.status
             case let .kill(id, node, epoch):
                 workers[node]?.send(.cancel(Cancel(jobID: id, epoch: epoch)))
             case .assign, .publish:
-                followUps.append(action)
+                change.followUps.append(action)
             }
         }
+        return change
+    }
+
+    /// Writes a prepared change, then pushes what must follow a durable write.
+    func complete(_ change: PreparedChange, failsTerm: Bool = true) async throws {
         let results: [StoreWriteResult]
         do {
-            results = try await committer.commit(writes)
+            results = try await committer.commit(change.writes)
         } catch {
-            if created.isEmpty { failTerm(error) }
+            if failsTerm { failTerm(error) }
             throw error
         }
         if results.contains(.conflict) {
@@ -40,26 +69,42 @@ extension Scheduler {
             failTerm(error)
             throw error
         }
-        for id in persisted where state.jobs[id]?.status.state.isFinal == true {
+        for id in change.persisted where state.jobs[id]?.status.state.isFinal == true {
             state.forgetIfFinal(id)
             committer.forget(key: Keys.job(id))
+            for (node, ack) in acksAfterWrite.removeValue(forKey: id) ?? [] {
+                workers[node]?.send(.reportAck(ack))
+            }
         }
         var published: Set<JobID> = []
-        for action in followUps {
+        for action in change.followUps {
             switch action {
             case let .assign(id, node):
                 // Re-check after the await: the job may have been cancelled or moved meanwhile.
                 guard let tracked = state.jobs[id], tracked.status.state == .scheduled, tracked.status.node == node,
-                    tracked.status.epoch == snapshots[id]?.epoch ?? tracked.status.epoch
+                    tracked.status.epoch == change.snapshots[id]?.epoch ?? tracked.status.epoch
                 else { continue }
                 sendAssign(id, tracked, to: node)
             case let .publish(id):
                 // One event per job and write: a job changed twice in one batch (requeued off a
                 // lost node, then placed at once) was written once and is announced once.
-                guard published.insert(id).inserted, let status = snapshots[id] ?? state.jobs[id]?.status else { continue }
+                guard published.insert(id).inserted, let status = change.snapshots[id] ?? state.jobs[id]?.status else { continue }
                 publish(JobEvent(jobID: id, status: status))
             case .persist, .kill:
                 continue
+            }
+        }
+        if let (node, ack) = change.ack {
+            workers[node]?.send(.reportAck(ack))
+        }
+    }
+
+    /// The term's background task: completes changes queued by ``carryOutInBackground(_:ack:)``,
+    /// several at once (the committer groups their writes). Ends when the term ends.
+    public func runBackground() async {
+        await withDiscardingTaskGroup { group in
+            for await change in backgroundWork {
+                group.addTask { try? await self.complete(change) }
             }
         }
     }

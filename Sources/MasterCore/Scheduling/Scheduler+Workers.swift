@@ -16,11 +16,12 @@ extension Scheduler {
         state.workerDisconnected(node)
     }
 
-    /// A worker started an attempt. A stale attempt is answered with a kill.
-    public func started(_ report: Started, from node: NodeID) async throws {
+    /// A worker started an attempt. A stale attempt is answered with a kill. The write runs in
+    /// the background.
+    public func started(_ report: Started, from node: NodeID) {
         switch state.started(report.jobID, epoch: report.epoch, on: node, now: Self.now()) {
         case let .accepted(actions):
-            try await carryOut(actions)
+            carryOutInBackground(actions)
         case .duplicate:
             break
         case .stale:
@@ -30,18 +31,20 @@ extension Scheduler {
     }
 
     /// A worker's attempt ended. Once the outcome is durable (or found stale) the worker gets
-    /// a `ReportAck` and stops re-sending it.
-    public func exited(_ report: Exited, from node: NodeID) async throws {
+    /// a `ReportAck` and stops re-sending it. The write runs in the background.
+    public func exited(_ report: Exited, from node: NodeID) {
         let reason = report.oomKilled ? (report.reason.isEmpty ? "killed: out of memory" : "killed: out of memory; \(report.reason)") : report.reason
         switch state.exited(report.jobID, epoch: report.epoch, on: node, exitCode: report.exitCode, reason: reason, now: Self.now()) {
         case let .accepted(actions):
-            try await carryOut(actions)
+            carryOutInBackground(actions, ack: (node, ReportAck(jobID: report.jobID, epoch: report.epoch)))
         case .duplicate:
-            break
+            // The outcome is being written (a final job is forgotten once its write is durable):
+            // acknowledge when that write is.
+            acksAfterWrite[report.jobID, default: []].append((node, ReportAck(jobID: report.jobID, epoch: report.epoch)))
         case .stale:
             logger.info("refused a stale Exited", metadata: ["job.id": "\(report.jobID.rawValue)", "job.epoch": "\(report.epoch.rawValue)", "node.id": "\(node.rawValue)"])
+            workers[node]?.send(.reportAck(ReportAck(jobID: report.jobID, epoch: report.epoch)))
         }
-        workers[node]?.send(.reportAck(ReportAck(jobID: report.jobID, epoch: report.epoch)))
     }
 
     /// A node record appeared or changed in etcd.

@@ -21,6 +21,16 @@ public actor Scheduler {
     var workers: [NodeID: Outbox] = [:]
     var subscribers: [ObjectIdentifier: Subscription] = [:]
 
+    /// Changes whose writes run in the background (``runBackground()``), in the order queued.
+    /// Unbounded as a stream, bounded in effect: each change holds writes that the committer's
+    /// bounded queue admits, and reports arrive no faster than workers' sessions deliver them.
+    let backgroundWork: AsyncStream<PreparedChange>
+    let background: AsyncStream<PreparedChange>.Continuation
+
+    /// Acknowledgements of repeated `Exited` reports, sent once the first report's write is
+    /// durable (at most one entry per live final job).
+    var acksAfterWrite: [JobID: [(NodeID, ReportAck)]] = [:]
+
     struct Subscription {
         let outbox: Outbox
         let jobs: Set<JobID>?
@@ -33,6 +43,7 @@ public actor Scheduler {
         self.state = ClusterState(strategy: strategy)
         self.idPrefix = idPrefix
         self.logger = logger
+        (backgroundWork, background) = AsyncStream.makeStream(of: PreparedChange.self)
     }
 
     static func now() -> UnixMillis {

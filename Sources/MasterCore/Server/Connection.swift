@@ -152,9 +152,9 @@ struct Connection {
     private func handleWorker(_ message: WireMessage, node: NodeID) async throws {
         switch message {
         case let .started(report):
-            try await context.scheduler.started(report, from: node)
+            await context.scheduler.started(report, from: node)
         case let .exited(report):
-            try await context.scheduler.exited(report, from: node)
+            await context.scheduler.exited(report, from: node)
         case let .ping(ping):
             outbox.send(.pong(ping))
         case .pong, .logChunk:
