@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -128,6 +129,25 @@ fail:;
     _exit(failed == ENOENT || failed == ENOTDIR ? 127 : 126);
 }
 
+struct job_start {
+    const char *path;
+    char **argv;
+    char **envp;
+    const char *cwd;
+    int out;
+    int err;
+};
+
+// The job's stack while it shares the helper's memory (until exec); requests are served one at a
+// time, so one stack is enough.
+static char job_stack[256 * 1024] __attribute__((aligned(16)));
+
+static int start_job(void *argument) {
+    struct job_start *start = argument;
+    become_job(start->path, start->argv, start->envp, start->cwd, start->out, start->err);
+    return 127;
+}
+
 // One request: u32 length, then NUL-separated strings: path, cwd, argc argv..., envc envp...
 // with argc and envc as decimal strings. Two descriptors ride along: stdout and stderr.
 static int serve_one(void) {
@@ -173,10 +193,10 @@ static int serve_one(void) {
                 // The job is not waited for: the worker has already checked that the program
                 // exists and is executable, and an exec that still fails ends the job with 127
                 // and a line on its stderr (the job's own output, which its owner reads).
-                long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
-                if (pid == 0) {
-                    become_job(path, argv, envp, cwd, fds[0], fds[1]);
-                }
+                // CLONE_VM | CLONE_VFORK: the child borrows the helper's memory until it execs
+                // (the helper waits), so no page table is copied; it runs on its own stack.
+                struct job_start start = {path, argv, envp, cwd, fds[0], fds[1]};
+                int pid = clone(start_job, job_stack + sizeof job_stack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &start);
                 result = pid < 0 ? errno : 0;
                 int32_t reply[2] = {result, pid < 0 ? 0 : (int32_t)pid};
                 close(fds[0]);

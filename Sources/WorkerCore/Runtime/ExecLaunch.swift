@@ -181,6 +181,11 @@ struct ExecLaunch: Sendable {
     }
 
     private func createWorkDirectory() throws(ExecRuntimeError) {
+        // The common case in one system call; the general one (a leftover directory to replace,
+        // a missing work root) through FileManager.
+        if mkdir(self.workDirectory, 0o755) == 0 {
+            return
+        }
         let files = FileManager.default
         do {
             if files.fileExists(atPath: self.workDirectory) {
