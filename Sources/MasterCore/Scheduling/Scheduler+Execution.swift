@@ -69,7 +69,10 @@ extension Scheduler {
             failTerm(error)
             throw error
         }
-        for id in change.persisted where state.jobs[id]?.status.state.isFinal == true {
+        // Forget a job only after the write of its *final* record: an earlier write (running)
+        // finishing after the job became final in memory must not drop the revision that the
+        // final write, still queued, is conditioned on.
+        for id in change.persisted where change.snapshots[id]?.state.isFinal == true && state.jobs[id]?.status.state.isFinal == true {
             state.forgetIfFinal(id)
             committer.forget(key: Keys.job(id))
             for (node, ack) in acksAfterWrite.removeValue(forKey: id) ?? [] {
