@@ -80,6 +80,16 @@ extension EtcdClient {
             context: ErrorContext(leaseID: id))
     }
 
+    /// Gives lease `id` back on the way out of a cancelled task (a master stepping down, a worker
+    /// shutting down), so that others need not wait out its TTL. Runs in a task the caller's
+    /// cancellation does not reach, bounded by the request timeout; any failure is ignored (the
+    /// lease then simply expires).
+    public func revokeLeaseOnExit(id: Int64) async {
+        // An unstructured task on purpose: the caller is being cancelled, and this one request
+        // must still reach etcd. It awaits the result, so nothing outlives the caller.
+        _ = await Task { try? await self.revokeLease(id: id) }.value
+    }
+
     /// What etcd knows about lease `id`; with `keys`, the keys attached to it. A lease that is
     /// gone is reported with `ttl == -1`, not as an error.
     public func leaseTimeToLive(id: Int64, keys: Bool = false) async throws -> LeaseTimeToLive {

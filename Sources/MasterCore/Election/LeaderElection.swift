@@ -86,15 +86,9 @@ public struct LeaderElection: Sendable {
             }
         } catch {
             // Give the lease back at once so a standby need not wait out the TTL.
-            try? await withoutCancellation { try await etcd.revokeLease(id: lease.id) }
+            await etcd.revokeLeaseOnExit(id: lease.id)
             throw error
         }
-        try? await withoutCancellation { try await etcd.revokeLease(id: lease.id) }
+        await etcd.revokeLeaseOnExit(id: lease.id)
     }
-}
-
-/// Runs `body` in a task that ignores the caller's cancellation: for clean-up that must reach
-/// etcd even while the master shuts down (it is still bounded by the request timeout).
-func withoutCancellation<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await Task { try await body() }.value
 }

@@ -75,7 +75,7 @@ public struct Worker: Sendable {
             }
         } catch {
             launchContinuation.finish()
-            try? await withoutCancellation { try await etcd.revokeLease(id: lease.id) }
+            await etcd.revokeLeaseOnExit(id: lease.id)
             throw error
         }
         launchContinuation.finish()
@@ -102,10 +102,4 @@ public struct Worker: Sendable {
             }
         }
     }
-}
-
-/// Runs `body` in a task the caller's cancellation does not reach: for clean-up that must reach
-/// etcd while the worker shuts down (still bounded by the request timeout).
-func withoutCancellation<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await Task { try await body() }.value
 }
