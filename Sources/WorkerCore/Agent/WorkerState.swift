@@ -8,6 +8,10 @@ import WireProtocol
 /// Jobs outlive sessions: a reconnect (to the same or a new leader) re-sends `Started` for every
 /// running attempt and every `Exited` not yet acknowledged, so no outcome is lost when a leader
 /// dies. Jobs do not outlive the incarnation: losing the lease ends them all.
+///
+/// Bounded by what the leader assigns: an entry per attempt that runs or whose outcome awaits its
+/// acknowledgement, and the leader assigns no more than the node's declared capacity holds; a
+/// repeated `Assign` replaces nothing.
 actor WorkerState {
     enum Phase: Sendable {
         case starting
@@ -33,10 +37,6 @@ actor WorkerState {
     private let launches: AsyncStream<Launch>.Continuation
     private var jobs: [JobID: Entry] = [:]
     private var connection: TitanConnection?
-
-    /// The most finished-but-unacknowledged attempts kept; past it the oldest are dropped (the
-    /// leader, when it returns, requeues what it cannot account for via node loss).
-    static let maxUnacked = 100_000
 
     init(node: NodeID, logger: Logger, launches: AsyncStream<Launch>.Continuation) {
         self.node = node
