@@ -26,6 +26,25 @@ final class TxnTests: EtcdTestCase {
         XCTAssertTrue(bare.responses.isEmpty)
     }
 
+    func testTxnOutcomeReportsApplicationAndRevisionOnly() async throws {
+        let keys = (0..<100).map { key("batch-\($0)") }
+        let txn = Txn(compares: keys.map { .keyMissing($0) }, success: keys.map { .put(key: $0, value: "v") })
+        let applied = try await client.txnOutcome(txn)
+        XCTAssertTrue(applied.succeeded)
+        let stored = try await client.get(keys[99])
+        XCTAssertEqual(stored?.modRevision, applied.header.revision, "every op wrote at the outcome's revision")
+        // The same compares now fail; the absent "succeeded" reads as false.
+        let refused = try await client.txnOutcome(txn)
+        XCTAssertFalse(refused.succeeded)
+        XCTAssertGreaterThanOrEqual(refused.header.revision, applied.header.revision)
+        do {
+            _ = try await client.txnOutcome(Txn(success: (0..<129).map { .put(key: key("x\($0)"), value: "v") }))
+            XCTFail("a txn over etcd's op limit was sent")
+        } catch EtcdError.tooManyOps(let count, _) {
+            XCTAssertEqual(count, 129)
+        }
+    }
+
     func testCompareAndSwapOnModRevision() async throws {
         let job = key("job")
         let first = try await client.put(key: job, value: "pending")

@@ -75,3 +75,23 @@ struct WireTxnResponse: Decodable {
         }
     }
 }
+
+/// Whether a txn applied, and at which revision: a ``TxnResponse`` without its per-op answers.
+public struct TxnOutcome: Sendable, Equatable {
+    /// The header; `header.revision` is the revision every op of an applied txn wrote at.
+    public var header: ResponseHeader
+    /// True when every compare held and the success ops were applied.
+    public var succeeded: Bool
+
+    /// Creates an outcome.
+    public init(header: ResponseHeader, succeeded: Bool) {
+        self.header = header
+        self.succeeded = succeeded
+    }
+}
+
+/// The parts of a txn answer an outcome needs; the per-op answers are skipped, not decoded.
+struct WireTxnOutcome: Decodable {
+    var header: WireHeader?
+    var succeeded: Bool?
+}

@@ -91,13 +91,13 @@ extension GroupCommitter {
             case .delete: ops.append(.delete(key: pending.write.key))
             }
         }
-        let response = try await etcd.txn(Txn(compares: compares, success: ops, failure: []))
+        let response = try await etcd.txnOutcome(Txn(compares: compares, success: ops, failure: []))
         if response.succeeded {
             finish(batch, results: Array(repeating: .committed(revision: response.header.revision), count: batch.count))
             return
         }
         // Something did not hold. Check the fence alone first: if it is gone, so is leadership.
-        let fenceCheck = try await etcd.txn(Txn(compares: [fence], success: [], failure: []))
+        let fenceCheck = try await etcd.txnOutcome(Txn(compares: [fence], success: [], failure: []))
         guard fenceCheck.succeeded else { throw StoreError.notLeader }
         var results: [StoreWriteResult] = []
         for (pending, condition) in zip(batch, conditions) {
@@ -106,11 +106,11 @@ extension GroupCommitter {
             case let .put(value): op = .put(key: pending.write.key, value: value)
             case .delete: op = .delete(key: pending.write.key)
             }
-            let single = try await etcd.txn(Txn(compares: [fence] + (condition.map { [$0] } ?? []), success: [op], failure: []))
+            let single = try await etcd.txnOutcome(Txn(compares: [fence] + (condition.map { [$0] } ?? []), success: [op], failure: []))
             if single.succeeded {
                 results.append(.committed(revision: single.header.revision))
             } else {
-                let fenceHolds = try await etcd.txn(Txn(compares: [fence], success: [], failure: [])).succeeded
+                let fenceHolds = try await etcd.txnOutcome(Txn(compares: [fence], success: [], failure: [])).succeeded
                 guard fenceHolds else { throw StoreError.notLeader }
                 results.append(.conflict)
             }
