@@ -139,6 +139,50 @@ final class DockerRuntimeTests: XCTestCase {
         XCTAssertEqual(collector.stdoutText, "lo\n", "a container without network has only loopback")
     }
 
+    func testHostNetworkWhenTheJobAsksForIt() async throws {
+        let docker = self.docker!
+        let mode = Mutex<String?>(nil)
+        var spec = request(.argv(["true"]), job: "host").spec
+        spec.networkMode = .host
+        let status = try await runtime.run(
+            RunRequest(job: JobID("\(runID)-host"), attempt: 1, epoch: 1, node: "node-a", spec: spec),
+            started: { job in
+                let details = try? await docker.inspectContainer(job.runtimeID)
+                mode.withLock { $0 = details?.networkMode }
+            },
+            output: { _, _ in })
+        XCTAssertEqual(status.code, 0)
+        XCTAssertEqual(mode.withLock { $0 }, "host")
+    }
+
+    func testALeftoverContainerOfTheSameAssignmentIsReplaced() async throws {
+        // A worker that died before removing its container leaves the name taken.
+        let stale = ContainerSpec(
+            image: JobSpec.defaultImage, command: ["true"], labels: ["titan.job": "\(runID)-stale"],
+            name: "titan-\(runID)-stale-2-7")
+        let staleID = try await docker.createContainer(stale)
+        let (status, output) = try await run(request(.script("echo fresh"), job: "stale"))
+        XCTAssertEqual(status.code, 0)
+        XCTAssertEqual(output.stdoutText, "fresh\n")
+        do {
+            _ = try await docker.inspectContainer(staleID)
+            XCTFail("the leftover container \(staleID) was not removed")
+        } catch DockerError.notFound {
+        }
+    }
+
+    func testAnUnreachableEngineThrows() async throws {
+        let unreachable = DockerRuntime(client: DockerClient(socketPath: "/tmp/titan-no-docker-\(runID).sock"))
+        let collector = OutputCollector()
+        do {
+            let status = try await unreachable.run(
+                request(.argv(["true"]), job: "unreachable"), started: { collector.start($0) }, output: { _, _ in })
+            XCTFail("an unreachable engine is the worker's fault, not a status: \(status)")
+        } catch DockerError.unreachable {
+        }
+        XCTAssertEqual(collector.started.count, 0)
+    }
+
     func testOutOfMemoryIsReported() async throws {
         let (status, _) = try await run(
             request(.script("head -c 64m /dev/zero | tail"), job: "oom", resources: Resources(cpuMillis: 1000, memoryBytes: 8 << 20)))

@@ -180,6 +180,11 @@ public struct DockerRuntime: JobRuntime {
                 return .failed(.imageUnavailable(plan.spec.image, reason: "it was removed before the container was created"))
             } catch DockerError.engine(let status, let message) where status == 400 {
                 return .failed(.notCreated(message))
+            } catch {
+                // A create that timed out or lost its connection may still have created the
+                // container; its name is known, so nothing is left behind.
+                _ = try? await client.removeContainer(plan.name, force: true)
+                throw error
             }
         }
         preconditionFailure("the create loop returns or throws on its second round")
