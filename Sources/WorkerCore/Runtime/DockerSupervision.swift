@@ -14,7 +14,8 @@ import DockerClient
 ///              └─ killer: kill.wait() ─▶ SIGTERM ─▶ grace ─▶ SIGKILL         ─ cancelled once both ended
 ///  then: inspect (ExitCode, OOMKilled) ─▶ removeContainer(force)
 /// ```
-/// Any engine error cancels the group, force-removes the container and is rethrown.
+/// Any engine error cancels the group, force-removes the container and is rethrown (but for a
+/// log stream that could not be verified complete: see `pump`).
 struct DockerSupervision: Sendable {
     /// The largest chunk handed to `output` (the `JobRuntime` contract's bound).
     static let maxChunk = 64 << 10
@@ -82,7 +83,20 @@ struct DockerSupervision: Sendable {
     }
 
     /// Delivers every frame of `stream` to `output`, in chunks of at most ``maxChunk`` bytes.
+    ///
+    /// A stream that ends unverified (`DockerStreamError.incomplete`: the log driver rotated its
+    /// files while the job wrote faster than `output` took it) ends the output there instead of
+    /// failing the attempt: the job did run to its end, and its status is still right; failing
+    /// it would run a finished job again elsewhere.
     private static func pump(_ stream: DockerLogStream, _ output: JobOutputHandler) async throws {
+        do {
+            try await Self.deliver(stream, output)
+        } catch DockerStreamError.incomplete {
+            return
+        }
+    }
+
+    private static func deliver(_ stream: DockerLogStream, _ output: JobOutputHandler) async throws {
         for try await frame in stream {
             let kind: LogStreamKind
             switch frame.stream {
