@@ -241,6 +241,47 @@ final class DockerRuntimeTests: XCTestCase {
         }
     }
 
+    func testACancelledJobThatHandlesSIGTERMEndsWithinTheGrace() async throws {
+        let runtime = self.runtime!
+        let request = request(.script("trap 'echo bye; exit 143' TERM; echo up; while true; do sleep 0.1; done"), job: "term")
+        let collector = OutputCollector()
+        let (upStream, upContinuation) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            try await runtime.run(
+                request, started: { _ in },
+                output: { kind, bytes in
+                    collector.append(kind, bytes)
+                    upContinuation.yield()
+                })
+        }
+        var up = upStream.makeAsyncIterator()
+        _ = await up.next()
+        task.cancel()
+        let status = try await task.value
+        XCTAssertEqual(status, ExitStatus(code: 143, reason: "cancelled"), "SIGTERM came first, SIGKILL was not needed")
+        XCTAssertEqual(collector.stdoutText, "up\nbye\n")
+    }
+
+    func testConcurrentJobsPassTheStartGateAndLeaveNothing() async throws {
+        let runtime = self.runtime!
+        let requests = (0..<12).map { request(.script("echo $TITAN_JOB_ID; exit $((\($0) % 3))"), job: "many\($0)") }
+        let results = try await withThrowingTaskGroup(of: (Int, ExitStatus, String).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask {
+                    let collector = OutputCollector()
+                    let status = try await runtime.run(request, started: { _ in }, output: { collector.append($0, $1) })
+                    return (index, status, collector.stdoutText)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(results.count, 12)
+        for (index, status, stdout) in results {
+            XCTAssertEqual(status.code, Int32(index % 3))
+            XCTAssertEqual(stdout, "\(runID)-many\(index)\n")
+        }
+    }
+
     func testCancellationWhileStartingLeavesNothing() async throws {
         let runtime = self.runtime!
         for (index, delay) in [0, 5, 20, 60, 150].enumerated() {
