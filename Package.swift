@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "WorkerCore",
             dependencies: [
-                "ClusterModel", "CProcessSupport", "EtcdClient", "TitanClient", "WireProtocol",
+                "ClusterModel", "CProcessSupport", "DockerClient", "EtcdClient", "TitanClient", "WireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),
         .testTarget(
             name: "WorkerCoreTests",
-            dependencies: ["WorkerCore", "ClusterModel", "CProcessSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["WorkerCore", "ClusterModel", "CProcessSupport", "DockerClient", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         // The real binaries (titan-master, titan-worker, titan-cli) against a private etcd.

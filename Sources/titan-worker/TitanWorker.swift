@@ -43,6 +43,12 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(help: "Directory for exec jobs' working directories.")
     var workDir = "/tmp/titan-work"
 
+    @Option(help: "The Docker Engine's unix socket; the docker runtime is offered when it answers at start-up.")
+    var dockerSocket = "/var/run/docker.sock"
+
+    @Flag(help: "Offer only the exec runtime, without asking Docker.")
+    var noDocker = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -92,9 +98,34 @@ struct TitanWorker: AsyncParsableCommand {
         logger.logLevel = level
         logger[metadataKey: "node.id"] = "\(configuration.nodeID.rawValue)"
         let exec = try ExecRuntime(configuration: .init(workRoot: workDir), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        let worker = Worker(configuration: configuration, runtimes: [exec], logger: logger)
+        var runtimes: [any JobRuntime] = [exec]
+        if let docker = await dockerRuntime(logger: logger) {
+            runtimes.append(docker)
+        }
+        let worker = Worker(configuration: configuration, runtimes: runtimes, logger: logger)
         let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+}
+
+extension TitanWorker {
+    /// The docker runtime when the engine answers a ping now; otherwise a warning and `nil`, and
+    /// the node offers only exec (a restart picks Docker up once it runs).
+    func dockerRuntime(logger: Logger) async -> DockerRuntime? {
+        guard !noDocker else {
+            logger.info("docker runtime disabled by --no-docker; offering exec only")
+            return nil
+        }
+        do {
+            let runtime = try await DockerRuntime.connect(socketPath: dockerSocket)
+            logger.info("docker runtime offered", metadata: ["docker.socket": "\(dockerSocket)"])
+            return runtime
+        } catch {
+            logger.warning(
+                "Docker does not answer; offering the exec runtime only",
+                metadata: ["docker.socket": "\(dockerSocket)", "error": "\(error)"])
+            return nil
+        }
     }
 }
 

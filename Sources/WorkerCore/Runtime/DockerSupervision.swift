@@ -1,0 +1,132 @@
+import ClusterModel
+import DockerClient
+
+/// Watches one started container to its end: pumps its logs to `output`, waits for it, kills it
+/// when asked, then inspects and removes it.
+///
+/// Runs where the caller's cancellation does not reach (see `DockerRuntime`): a cancelled caller
+/// fires `kill` instead, and the supervision carries on to the container's end, so that the
+/// output written until then is delivered and the container is removed.
+///
+/// ```
+///  task group ─┬─ pump:   logs(follow) ──▶ output (suspends: backpressure)   ─ ends after the container
+///              ├─ wait:   waitContainer(not-running)                        ─ ends with the container
+///              └─ killer: kill.wait() ─▶ SIGTERM ─▶ grace ─▶ SIGKILL         ─ cancelled once both ended
+///  then: inspect (ExitCode, OOMKilled) ─▶ removeContainer(force)
+/// ```
+/// Any engine error cancels the group, force-removes the container and is rethrown (but for a
+/// log stream that could not be verified complete: see `pump`).
+struct DockerSupervision: Sendable {
+    /// The largest chunk handed to `output` (the `JobRuntime` contract's bound).
+    static let maxChunk = 64 << 10
+
+    let client: DockerClient
+    let container: String
+    let kill: KillSignal
+    let grace: Duration
+
+    private enum Finished: Sendable {
+        case logsEnded
+        case containerStopped
+        case killerDone
+    }
+
+    /// Supervises the container to its end and returns its status; throws (after removing it)
+    /// when the engine fails.
+    func run(_ output: @escaping JobOutputHandler) async throws -> ExitStatus {
+        let status: ExitStatus
+        do {
+            try await self.watch(output)
+            status = ExitStatus(stopped: try await self.client.inspectContainer(self.container).state)
+        } catch {
+            _ = try? await self.client.removeContainer(self.container, force: true)
+            throw error
+        }
+        // Only now: the log stream has ended, so nothing still reads the container's log.
+        _ = try await self.client.removeContainer(self.container, force: true)
+        return status
+    }
+
+    /// Returns once the container has stopped and its log stream has ended.
+    private func watch(_ output: @escaping JobOutputHandler) async throws {
+        let client = self.client
+        let container = self.container
+        let kill = self.kill
+        let grace = self.grace
+        try await withThrowingTaskGroup(of: Finished.self) { group in
+            group.addTask {
+                try await Self.pump(client.logs(container, follow: true), output)
+                return .logsEnded
+            }
+            group.addTask {
+                _ = try await client.waitContainer(container, condition: .notRunning)
+                return .containerStopped
+            }
+            group.addTask {
+                await kill.wait()
+                try await Self.terminate(container, client, grace: grace)
+                return .killerDone
+            }
+            var pending = 2
+            while pending > 0, let finished = try await group.next() {
+                switch finished {
+                case .logsEnded, .containerStopped:
+                    pending -= 1
+                case .killerDone:
+                    break
+                }
+            }
+            // The killer is no longer needed; it may be mid-grace or not yet asked.
+            group.cancelAll()
+            while let _ = try? await group.next() {}
+        }
+    }
+
+    /// Delivers every frame of `stream` to `output`, in chunks of at most ``maxChunk`` bytes.
+    ///
+    /// A stream that ends unverified (`DockerStreamError.incomplete`: the log driver rotated its
+    /// files while the job wrote faster than `output` took it) ends the output there instead of
+    /// failing the attempt: the job did run to its end, and its status is still right; failing
+    /// it would run a finished job again elsewhere.
+    private static func pump(_ stream: DockerLogStream, _ output: JobOutputHandler) async throws {
+        do {
+            try await Self.deliver(stream, output)
+        } catch DockerStreamError.incomplete {
+            return
+        }
+    }
+
+    private static func deliver(_ stream: DockerLogStream, _ output: JobOutputHandler) async throws {
+        for try await frame in stream {
+            let kind: LogStreamKind
+            switch frame.stream {
+            case .stdout: kind = .stdout
+            case .stderr: kind = .stderr
+            }
+            var start = 0
+            while start < frame.bytes.count {
+                let end = min(start + Self.maxChunk, frame.bytes.count)
+                await output(kind, Array(frame.bytes[start..<end]))
+                start = end
+            }
+        }
+    }
+
+    /// Kills the container: SIGTERM, then SIGKILL unless it stopped within `grace`. Returns at
+    /// once when the task is cancelled (the container has stopped, nobody needs the kill).
+    private static func terminate(_ container: String, _ client: DockerClient, grace: Duration) async throws {
+        guard !Task.isCancelled else {
+            return
+        }
+        // A container that already stopped answers `.notRunning`: nothing to do.
+        guard try await client.killContainer(container, signal: "SIGTERM") == .signalled else {
+            return
+        }
+        do {
+            try await Task.sleep(for: grace)
+        } catch {
+            return
+        }
+        _ = try await client.killContainer(container, signal: "SIGKILL")
+    }
+}
