@@ -111,3 +111,22 @@ final class ClusterStateTests: XCTestCase {
         XCTAssertEqual(state.status(of: "j")?.exitCode, 3)
     }
 }
+
+extension ClusterStateTests {
+    func testARestoredJobOnANodeThatRestartedUnderANewLeaseRunsAgain() {
+        var state = ClusterState()
+        _ = state.nodeRegistered(NodeDescriptor(id: "n1", capacity: Resources(cpuMillis: 2000, memoryBytes: 1 << 30), runtimes: [.exec]), leaseID: 7, now: UnixMillis(1))
+        let running = JobDetails(
+            id: "j",
+            spec: JobSpec(runtime: .exec, command: .argv(["sleep", "9"]), maxAttempts: 2),
+            status: JobStatus(state: .running, node: "n1", attempt: 1, epoch: Epoch(1), submittedAt: UnixMillis(0), updatedAt: UnixMillis(0))
+        )
+        var same = state
+        XCTAssertEqual(same.restore(running, nodeLease: 7, now: UnixMillis(2)), [], "same incarnation: the job keeps running there")
+        XCTAssertEqual(same.nodes["n1"]?.status.allocated.cpuMillis, 100)
+        XCTAssertEqual(state.restore(running, nodeLease: 3, now: UnixMillis(2)), [.persist("j"), .publish("j")])
+        XCTAssertEqual(state.status(of: "j")?.state, .pending, "placed on an incarnation that is gone")
+        XCTAssertEqual(state.status(of: "j")?.attempt, 2)
+        XCTAssertEqual(state.nodes["n1"]?.status.allocated, .zero)
+    }
+}

@@ -41,6 +41,7 @@ struct Term {
             }
             let nodesRevision = try await loadNodes(into: scheduler)
             try await loadJobs(into: scheduler)
+            try await scheduler.restoreFinished()
             group.addTask { try await watchNodes(scheduler, from: nodesRevision + 1) }
             group.addTask { try await router.serveTerm(context) }
             let nodeCount = await scheduler.nodes().count
@@ -66,13 +67,15 @@ struct Term {
     private func loadJobs(into scheduler: Scheduler) async throws {
         var start = Array(Keys.jobs.utf8)
         let end = prefixEnd(Keys.jobs)
-        let decoder = JSONDecoder()
         while true {
             let response = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: 1000))
-            var live: [(JobDetails, Int64)] = []
+            var live: [(job: JobDetails, nodeLease: Int64?, revision: Int64)] = []
             for kv in response.kvs {
-                guard let job = try? decoder.decode(JobDetails.self, from: Data(kv.value)) else { continue }
-                if !job.status.state.isFinal { live.append((job, kv.modRevision)) }
+                guard let (job, nodeLease) = try? JobRecord.decodeWithLease(kv.value) else {
+                    logger.warning("skipping an unreadable job record", metadata: ["key": "\(String(decoding: kv.key, as: UTF8.self))"])
+                    continue
+                }
+                if !job.status.state.isFinal { live.append((job, nodeLease, kv.modRevision)) }
             }
             try await scheduler.restore(live)
             guard response.more, let last = response.kvs.last else { return }

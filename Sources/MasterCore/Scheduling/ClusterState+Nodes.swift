@@ -53,15 +53,18 @@ extension ClusterState {
 
     /// Restores a job read from etcd when a leader takes over. A job placed on a node that is
     /// no longer registered goes back to the queue.
-    public mutating func restore(_ info: JobDetails, now: UnixMillis) -> [SchedulerAction] {
+    /// `nodeLease` is the lease of the node incarnation the record says the job was placed on
+    /// (nil in records that do not say): a node registered under another lease restarted while no
+    /// master led, and the job was lost with the incarnation that ran it.
+    public mutating func restore(_ info: JobDetails, nodeLease: Int64? = nil, now: UnixMillis) -> [SchedulerAction] {
         guard !info.status.state.isFinal else { return [] }
-        insertRestored(info)
+        insertRestored(info, nodeLease: nodeLease)
         switch info.status.state {
         case .pending:
             enqueue(info.id)
             return []
         case .scheduled, .running:
-            guard let nodeID = info.status.node, nodes[nodeID] != nil else {
+            guard let nodeID = info.status.node, let node = nodes[nodeID], nodeLease == nil || node.leaseID == nodeLease else {
                 requeue(info.id, message: "node \(info.status.node?.rawValue ?? "?") was lost while no master led", now: now)
                 return [.persist(info.id), .publish(info.id)]
             }

@@ -105,6 +105,7 @@ extension ClusterState {
         update(id) {
             $0.status.state = .pending
             $0.status.node = nil
+            $0.nodeLease = nil
             $0.status.attempt += 1
             $0.status.epoch = Epoch(UInt64($0.status.attempt))
             $0.status.exitCode = nil

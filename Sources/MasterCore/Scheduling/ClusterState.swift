@@ -22,6 +22,9 @@ public struct TrackedJob: Sendable, Equatable {
     public var status: JobStatus
     /// Submission order, for the pending queue.
     public var sequence: UInt64
+    /// The lease of the node incarnation the job was placed on: a job restored from etcd whose
+    /// node now lives under another lease was lost with the old incarnation.
+    public var nodeLease: Int64?
 }
 
 /// A node the leader knows: registered in etcd, perhaps connected.
@@ -133,10 +136,11 @@ public struct ClusterState: Sendable {
     // Nodes and jobs are modified in place through their dictionaries' subscripts: copying a
     // node out and back would copy its job set on every placement (quadratic in jobs per node).
     private mutating func commitPlacement(_ id: JobID, on node: NodeID, now: UnixMillis) {
-        guard let resources = jobs[id]?.spec.resources, nodes[node] != nil else { return }
+        guard let resources = jobs[id]?.spec.resources, let lease = nodes[node]?.leaseID else { return }
         update(id) { job in
             job.status.state = .scheduled
             job.status.node = node
+            job.nodeLease = lease
             job.status.message = ""
             job.status.updatedAt = now
         }
@@ -187,9 +191,9 @@ public struct ClusterState: Sendable {
         pending.remove(id)
     }
 
-    mutating func insertRestored(_ info: JobDetails) {
+    mutating func insertRestored(_ info: JobDetails, nodeLease: Int64?) {
         nextSequence += 1
-        jobs[info.id] = TrackedJob(spec: info.spec, status: info.status, sequence: nextSequence)
+        jobs[info.id] = TrackedJob(spec: info.spec, status: info.status, sequence: nextSequence, nodeLease: nodeLease)
     }
 
     mutating func dropWaitReasons(_ id: JobID) {

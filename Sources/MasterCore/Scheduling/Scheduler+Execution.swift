@@ -4,6 +4,8 @@ import WireProtocol
 /// A state change made ready to write: the records to put and what to do once they are durable.
 struct PreparedChange: Sendable {
     var writes: [StoreWrite] = []
+    /// The writes, already queued in the committer in the order the state changed.
+    var ticket: CommitTicket?
     var persisted: [JobID] = []
     var snapshots: [JobID: JobStatus] = [:]
     var followUps: [SchedulerAction] = []
@@ -20,7 +22,7 @@ extension Scheduler {
     /// record must not exist yet.
     func carryOut(_ actions: [SchedulerAction], created: Set<JobID> = []) async throws {
         let change = prepare(actions, created: created)
-        try await complete(change, failsTerm: created.isEmpty)
+        try await complete(change)
     }
 
     /// Like ``carryOut(_:created:)``, but returns at once: the writes and their follow-ups run
@@ -33,7 +35,9 @@ extension Scheduler {
         background.yield(change)
     }
 
-    /// Builds the writes of a change from the current state, and sends its kills.
+    /// Builds the writes of a change from the current state, queues them in the committer in the
+    /// same actor turn (so that writes reach etcd in the order the state changed), and sends the
+    /// change's kills.
     func prepare(_ actions: [SchedulerAction], created: Set<JobID>) -> PreparedChange {
         var change = PreparedChange()
         var seen: Set<JobID> = []
@@ -43,7 +47,7 @@ extension Scheduler {
                 guard seen.insert(id).inserted, let tracked = state.jobs[id] else { continue }
                 let record = JobDetails(id: id, spec: tracked.spec, status: tracked.status)
                 let expectation: StoreWrite.Expectation = created.contains(id) ? .absent : .current
-                change.writes.append(StoreWrite(key: Keys.job(id), operation: .put(JobRecord.encode(record)), expectation: expectation))
+                change.writes.append(StoreWrite(key: Keys.job(id), operation: .put(JobRecord.encode(record, nodeLease: tracked.nodeLease)), expectation: expectation))
                 change.persisted.append(id)
                 change.snapshots[id] = tracked.status
             case let .kill(id, node, epoch):
@@ -52,16 +56,19 @@ extension Scheduler {
                 change.followUps.append(action)
             }
         }
+        change.ticket = committer.enqueue(change.writes)
         return change
     }
 
-    /// Writes a prepared change, then pushes what must follow a durable write.
-    func complete(_ change: PreparedChange, failsTerm: Bool = true) async throws {
+    /// Waits for a prepared change's writes, then pushes what must follow a durable write. Any
+    /// failed write ends the term: memory and etcd may disagree (even a failed submission may
+    /// have been applied), and the next term rebuilds from etcd.
+    func complete(_ change: PreparedChange) async throws {
         let results: [StoreWriteResult]
         do {
-            results = try await committer.commit(change.writes)
+            results = try await change.ticket?.value() ?? []
         } catch {
-            if failsTerm { failTerm(error) }
+            failTerm(error)
             throw error
         }
         if results.contains(.conflict) {

@@ -43,7 +43,20 @@ extension Scheduler {
             acksAfterWrite[report.jobID, default: []].append((node, ReportAck(jobID: report.jobID, epoch: report.epoch)))
         case .stale:
             logger.info("refused a stale Exited", metadata: ["job.id": "\(report.jobID.rawValue)", "job.epoch": "\(report.epoch.rawValue)", "node.id": "\(node.rawValue)"])
-            workers[node]?.send(.reportAck(ReportAck(jobID: report.jobID, epoch: report.epoch)))
+            let ack = ReportAck(jobID: report.jobID, epoch: report.epoch)
+            guard let job = state.jobs[report.jobID] else {
+                // Not live: its last record is durable (a final job is forgotten only then).
+                workers[node]?.send(.reportAck(ack))
+                return
+            }
+            // The write that made this report stale may not be durable yet: acknowledge after it.
+            // A final job's write is awaited in place; a live one's record is written again,
+            // queued behind whatever write of it is still in flight.
+            if job.status.state.isFinal {
+                acksAfterWrite[report.jobID, default: []].append((node, ack))
+            } else {
+                carryOutInBackground([.persist(report.jobID)], ack: (node, ack))
+            }
         }
     }
 
@@ -61,18 +74,28 @@ extension Scheduler {
     /// A node record was deleted (its lease ended).
     public func nodeGone(_ node: NodeID) async throws {
         logger.info("node lost", metadata: ["node.id": "\(node.rawValue)"])
+        // Close the session of the incarnation that is gone, not one that reconnected meanwhile.
+        let lostSession = workers[node]
         try await carryOut(state.nodeGone(node, now: Self.now()))
-        workers[node]?.close()
+        if let lostSession, workers[node] === lostSession {
+            workers.removeValue(forKey: node)
+            lostSession.close()
+        }
     }
 
     /// Loads the jobs a new term finds in etcd; `revision` is each record's `mod_revision`.
-    public func restore(_ jobs: [(JobDetails, Int64)]) async throws {
+    public func restore(_ jobs: [(job: JobDetails, nodeLease: Int64?, revision: Int64)]) async throws {
         var actions: [SchedulerAction] = []
-        for (details, revision) in jobs where !details.status.state.isFinal {
+        for (details, nodeLease, revision) in jobs where !details.status.state.isFinal {
             committer.track(key: Keys.job(details.id), revision: revision)
-            actions += state.restore(details, now: Self.now())
+            actions += state.restore(details, nodeLease: nodeLease, now: Self.now())
         }
-        actions += state.retryPending(now: Self.now())
         try await carryOut(actions)
+    }
+
+    /// Every page of jobs is restored: only now is capacity offered to waiting jobs (placing them
+    /// after the first page could overcommit nodes whose running jobs a later page holds).
+    public func restoreFinished() async throws {
+        try await carryOut(state.retryPending(now: Self.now()))
     }
 }

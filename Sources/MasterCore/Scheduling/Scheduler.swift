@@ -54,6 +54,12 @@ public actor Scheduler {
 
     /// Validates, places and durably records a batch of jobs; the outcome of each, in order.
     public func submit(_ specs: [JobSpec]) async -> [SubmitOutcome] {
+        // Backpressure before any state changes: a full commit queue slows submitters down.
+        do {
+            try await committer.waitForRoom()
+        } catch {
+            return specs.map { _ in .rejected(code: .unavailable, message: "the job was not recorded: \(error)") }
+        }
         let now = Self.now()
         var outcomes: [SubmitOutcome] = []
         var accepted: [JobID] = []
@@ -77,7 +83,7 @@ public actor Scheduler {
         } catch {
             for id in accepted { state.rollBackSubmission(id) }
             let code: WireErrorCode = (error as? StoreError) == .notLeader ? .notLeader : .unavailable
-            let message = "the job was not recorded: \(error)"
+            let message = "the job may not have been recorded (\(error)): check titan-cli list before submitting it again"
             return outcomes.map { outcome in
                 if case .accepted = outcome { return .rejected(code: code, message: message) }
                 return outcome

@@ -20,7 +20,11 @@ extension GroupCommitter {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let ready = state.withLock { state -> Bool in
-                    if state.order.contains(where: { !state.inFlight.contains($0) }) || state.failure != nil { return true }
+                    // Checked under the lock: a cancellation that ran its handler before this
+                    // continuation was stored must not leave the lane waiting for ever.
+                    if Task.isCancelled || state.failure != nil || state.order.contains(where: { !state.inFlight.contains($0) }) {
+                        return true
+                    }
                     state.idleLanes.append(continuation)
                     return false
                 }

@@ -123,36 +123,48 @@ public final class GroupCommitter: Sendable {
     }
 
     /// Queues several writes at once and returns their results in order, once all are settled.
-    /// Throws the first failure (``StoreError`` or the etcd error) if any write failed.
+    /// Throws the first failure (``StoreError`` or the etcd error) if any write failed. Waits
+    /// first while the queue is full.
     public func commit(_ writes: [StoreWrite]) async throws -> [StoreWriteResult] {
-        guard !writes.isEmpty else { return [] }
         try await waitForRoom()
-        return try await withCheckedThrowingContinuation { continuation in
-            let collector = ResultCollector(count: writes.count, continuation: continuation)
-            let (wakeup, failure) = state.withLock { state -> (CheckedContinuation<Void, Never>?, StoreError?) in
-                if let failure = state.failure { return (nil, failure) }
-                for (index, write) in writes.enumerated() {
-                    let waiter: Waiter = { collector.settle(index, $0) }
-                    if var pending = state.queue[write.key] {
-                        pending.write.operation = write.operation
-                        pending.waiters.append(waiter)
-                        state.queue[write.key] = pending
-                    } else {
-                        state.queue[write.key] = Pending(write: write, waiters: [waiter])
-                        state.order.append(write.key)
-                    }
-                }
-                if state.firstQueuedAt == nil { state.firstQueuedAt = .now }
-                return (state.idleLanes.isEmpty ? nil : state.idleLanes.removeFirst(), nil)
-            }
-            if let failure {
-                continuation.resume(throwing: failure)
-            }
-            wakeup?.resume()
-        }
+        return try await enqueue(writes).value()
     }
 
-    private func waitForRoom() async throws {
+    /// Queues writes now, in the caller's turn, and returns a ticket for their results.
+    ///
+    /// Queue order is call order: a caller that changes its state and enqueues the writes of that
+    /// change in one uninterrupted turn (an actor method with no `await` in between) gets its
+    /// writes to each key applied in the order of its changes, which coalescing ("the last value
+    /// wins") relies on. Does not wait for room: callers that can wait call ``waitForRoom()``
+    /// before changing their state.
+    public func enqueue(_ writes: [StoreWrite]) -> CommitTicket {
+        let ticket = CommitTicket(count: writes.count)
+        guard !writes.isEmpty else { return ticket }
+        let (lane, failure) = state.withLock { state -> (CheckedContinuation<Void, Never>?, StoreError?) in
+            if let failure = state.failure { return (nil, failure) }
+            for (index, write) in writes.enumerated() {
+                let waiter: Waiter = { ticket.settle(index, $0) }
+                if var pending = state.queue[write.key] {
+                    pending.write.operation = write.operation
+                    pending.waiters.append(waiter)
+                    state.queue[write.key] = pending
+                } else {
+                    state.queue[write.key] = Pending(write: write, waiters: [waiter])
+                    state.order.append(write.key)
+                }
+            }
+            if state.firstQueuedAt == nil { state.firstQueuedAt = .now }
+            return (state.idleLanes.isEmpty ? nil : state.idleLanes.removeFirst(), nil)
+        }
+        if let failure {
+            for index in writes.indices { ticket.settle(index, .failure(failure)) }
+        }
+        lane?.resume()
+        return ticket
+    }
+
+    /// Returns once the queue has room (or throws when the committer has stopped).
+    public func waitForRoom() async throws {
         while true {
             let full = try state.withLock { state -> Bool in
                 if let failure = state.failure { throw failure }
@@ -189,6 +201,9 @@ public final class GroupCommitter: Sendable {
         while !Task.isCancelled {
             await waitForWork()
             if Task.isCancelled { break }
+            // A stopped committer ends its lanes, so that run() returns and the term ends; a lane
+            // that looped on an empty queue would keep a leader that can no longer write.
+            if let failure = state.withLock({ $0.failure }) { throw failure }
             try await sleepOutWindow()
             let batch = takeBatch()
             guard !batch.isEmpty else { continue }
@@ -211,9 +226,8 @@ public final class GroupCommitter: Sendable {
     }
 }
 
-/// Gathers the results of one multi-write ``GroupCommitter/commit(_:)`` and resumes its caller
-/// once, when the last write settles.
-final class ResultCollector: Sendable {
+/// The results of one ``GroupCommitter/enqueue(_:)``, available once the last write settles.
+public final class CommitTicket: Sendable {
     private struct State {
         var results: [StoreWriteResult?]
         var failure: (any Error)?
@@ -223,24 +237,45 @@ final class ResultCollector: Sendable {
 
     private let state: Mutex<State>
 
-    init(count: Int, continuation: CheckedContinuation<[StoreWriteResult], any Error>) {
-        state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count, continuation: continuation))
+    init(count: Int) {
+        state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count))
+    }
+
+    /// The results in the order of the writes; throws the first failure if any write failed.
+    public func value() async throws -> [StoreWriteResult] {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<[StoreWriteResult], any Error>? in
+                guard state.remaining == 0 else {
+                    state.continuation = continuation
+                    return nil
+                }
+                return Self.outcome(state)
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 
     func settle(_ index: Int, _ result: Result<StoreWriteResult, any Error>) {
         let done = state.withLock { state -> (CheckedContinuation<[StoreWriteResult], any Error>, Result<[StoreWriteResult], any Error>)? in
+            guard state.results[index] == nil, state.remaining > 0 else { return nil }
             switch result {
             case let .success(value): state.results[index] = value
-            case let .failure(error): if state.failure == nil { state.failure = error }
+            case let .failure(error):
+                state.results[index] = .conflict
+                if state.failure == nil { state.failure = error }
             }
             state.remaining -= 1
             guard state.remaining == 0, let continuation = state.continuation else { return nil }
             state.continuation = nil
-            if let failure = state.failure { return (continuation, .failure(failure)) }
-            return (continuation, .success(state.results.map { $0 ?? .conflict }))
+            return (continuation, Self.outcome(state))
         }
         if let (continuation, outcome) = done {
             continuation.resume(with: outcome)
         }
+    }
+
+    private static func outcome(_ state: State) -> Result<[StoreWriteResult], any Error> {
+        if let failure = state.failure { return .failure(failure) }
+        return .success(state.results.map { $0 ?? .conflict })
     }
 }

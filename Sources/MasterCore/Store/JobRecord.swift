@@ -9,10 +9,11 @@ import Foundation
 /// that every encoded record decodes to the value it came from.
 public enum JobRecord {
     /// The record's bytes.
-    public static func encode(_ job: JobDetails) -> [UInt8] {
+    public static func encode(_ job: JobDetails, nodeLease: Int64? = nil) -> [UInt8] {
         var out = JSONWriter()
         out.beginObject()
         out.key("id"); out.string(job.id.rawValue)
+        if let nodeLease { out.key("nodeLease"); out.number(nodeLease) }
         out.key("spec"); encode(job.spec, into: &out)
         out.key("status"); encode(job.status, into: &out)
         out.endObject()
@@ -22,6 +23,13 @@ public enum JobRecord {
     /// Decodes a record.
     public static func decode(_ bytes: [UInt8]) throws -> JobDetails {
         try JSONDecoder().decode(JobDetails.self, from: Data(bytes))
+    }
+
+    /// Decodes a record and the lease of the node incarnation it was placed on, if it says.
+    public static func decodeWithLease(_ bytes: [UInt8]) throws -> (JobDetails, Int64?) {
+        struct Lease: Decodable { var nodeLease: Int64? }
+        let data = Data(bytes)
+        return (try JSONDecoder().decode(JobDetails.self, from: data), try JSONDecoder().decode(Lease.self, from: data).nodeLease)
     }
 
     private static func encode(_ spec: JobSpec, into out: inout JSONWriter) {
