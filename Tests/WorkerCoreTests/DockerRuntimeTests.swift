@@ -171,6 +171,32 @@ final class DockerRuntimeTests: XCTestCase {
         }
     }
 
+    func testReclaimRemovesWhatAnEarlierIncarnationOfTheNodeLeft() async throws {
+        // A worker that crashed leaves its containers running; the next incarnation removes them.
+        let node = NodeID("\(runID)-node")
+        let left = ContainerSpec(
+            image: JobSpec.defaultImage, command: ["sleep", "60"],
+            labels: ["titan.job": "\(runID)-left", "titan.node": node.rawValue])
+        let leftID = try await docker.createContainer(left)
+        _ = try await docker.startContainer(leftID)
+        let other = ContainerSpec(
+            image: JobSpec.defaultImage, command: ["true"],
+            labels: ["titan.job": "\(runID)-other", "titan.node": "\(runID)-another-node"])
+        let otherID = try await docker.createContainer(other)
+        let removed = try await runtime.reclaim(node: node)
+        XCTAssertEqual(removed, 1)
+        do {
+            _ = try await docker.inspectContainer(leftID)
+            XCTFail("the leftover container \(leftID) was not removed")
+        } catch DockerError.notFound {
+        }
+        let survivor = try await docker.inspectContainer(otherID)
+        XCTAssertEqual(survivor.labels["titan.node"], "\(runID)-another-node", "another node's container is left alone")
+        try await docker.removeContainer(otherID, force: true)
+        let again = try await runtime.reclaim(node: node)
+        XCTAssertEqual(again, 0)
+    }
+
     func testAnUnreachableEngineThrows() async throws {
         let unreachable = DockerRuntime(client: DockerClient(socketPath: "/tmp/titan-no-docker-\(runID).sock"))
         let collector = OutputCollector()

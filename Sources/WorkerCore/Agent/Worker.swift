@@ -49,6 +49,12 @@ public struct Worker: Sendable {
     }
 
     private func incarnation(_ etcd: EtcdClient) async throws {
+        for runtime in runtimes.values {
+            let removed = try await runtime.reclaim(node: configuration.nodeID)
+            if removed > 0 {
+                logger.info("removed what an earlier incarnation left", metadata: ["runtime": "\(runtime.kind.rawValue)", "count": "\(removed)"])
+            }
+        }
         let lease = try await etcd.grantLease(ttl: configuration.leaseTTLSeconds)
         let descriptor = NodeDescriptor(
             id: configuration.nodeID,

@@ -52,6 +52,17 @@ public struct DockerRuntime: JobRuntime {
     /// Always `.docker`.
     public var kind: Runtime { .docker }
 
+    /// Kills and removes every container labelled for `node`: containers outlive a worker that
+    /// crashed, and a new incarnation starts clean (the leader re-placed their attempts when the
+    /// old incarnation's lease ended).
+    public func reclaim(node: NodeID) async throws -> Int {
+        let leftovers = try await client.listContainers(labels: ["titan.node": node.rawValue], all: true)
+        for container in leftovers {
+            try await client.removeContainer(container.id, force: true)
+        }
+        return leftovers.count
+    }
+
     /// The runtime's settings.
     public let configuration: Configuration
     /// The engine this runtime talks to.

@@ -71,6 +71,10 @@ public struct ExecRuntime: JobRuntime {
     /// Always `.exec`.
     public var kind: Runtime { .exec }
 
+    /// Nothing to reclaim: an exec job's main process dies with the worker that started it
+    /// (parent-death signal), so no earlier incarnation's job outlives it.
+    public func reclaim(node: NodeID) async throws -> Int { 0 }
+
     /// The runtime's settings.
     public let configuration: Configuration
     private let group: any EventLoopGroup

@@ -90,6 +90,11 @@ public protocol JobRuntime: Sendable {
     /// The runtime this implementation provides.
     var kind: Runtime { get }
 
+    /// Removes whatever an earlier incarnation of this node left running in this runtime (the
+    /// leader has already given those attempts to others) and returns how many it removed.
+    /// Called when an incarnation starts, before it registers.
+    func reclaim(node: NodeID) async throws -> Int
+
     /// Runs one attempt of a job to completion; see the protocol's documentation for the contract.
     func run(
         _ request: RunRequest,
