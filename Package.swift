@@ -145,6 +145,7 @@ let package = Package(
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),
+        .testTarget(name: "TitanClientTests", dependencies: ["TitanClient"], swiftSettings: strict),
         .testTarget(
             name: "WorkerCoreTests",
             dependencies: ["WorkerCore", "ClusterModel", "CProcessSupport", "DockerClient", .product(name: "NIOPosix", package: "swift-nio")],

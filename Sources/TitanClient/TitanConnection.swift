@@ -72,6 +72,9 @@ public final class TitanConnection: Sendable {
     /// The id the master gave in `Welcome`.
     public let serverID: String
 
+    /// How long the master may take to complete the handshake before the connection is closed.
+    public static let handshakeTimeoutSeconds: Int64 = 10
+
     init(outbound: NIOAsyncChannelOutboundWriter<WireMessage>, channel: any Channel, serverID: String) {
         self.outbound = outbound
         self.channel = channel
@@ -105,7 +108,21 @@ public final class TitanConnection: Sendable {
         }
         return try await channel.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
-            let serverID = try await handshake(&frames, outbound: outbound, role: role, nodeID: nodeID, token: token, address: address)
+            // A master that accepts but never speaks (overloaded, or a connection dropped while
+            // its leadership changed hands) must not hold the caller for ever: the handshake
+            // gets `handshakeTimeout`, after which the connection is closed and the call fails.
+            let socket = channel.channel
+            let deadline = socket.eventLoop.scheduleTask(in: .seconds(Self.handshakeTimeoutSeconds)) {
+                socket.close(promise: nil)
+            }
+            let serverID: String
+            do {
+                serverID = try await handshake(&frames, outbound: outbound, role: role, nodeID: nodeID, token: token, address: address)
+                deadline.cancel()
+            } catch {
+                deadline.cancel()
+                throw error
+            }
             let connection = TitanConnection(outbound: outbound, channel: channel.channel, serverID: serverID)
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
