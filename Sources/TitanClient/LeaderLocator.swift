@@ -18,6 +18,22 @@ public struct LeaderLocator: Sendable {
         self.source = source
     }
 
+    /// The locator a command-line program wants: `--master` (or `TITAN_MASTER`) when given,
+    /// else the leader key in the etcd named by `--etcd` (or `TITAN_ETCD`, or the default).
+    /// Call ``shutdown()`` when done with it.
+    public static func fromSettings(etcdFlag: String?, masterFlag: String?) throws -> LeaderLocator {
+        if let address = ClusterSettings.masterAddress(flag: masterFlag) {
+            return LeaderLocator(.fixed(address))
+        }
+        let endpoints = try ClusterSettings.etcdEndpoints(flag: etcdFlag)
+        return LeaderLocator(.etcd(EtcdClient(endpoints: endpoints, requestTimeout: .seconds(5))))
+    }
+
+    /// Releases the etcd client a locator made for itself (a no-op for a fixed address).
+    public func shutdown() {
+        if case let .etcd(etcd) = source { etcd.shutdown() }
+    }
+
     /// The leader's `host:port`, or an error saying why there is none.
     public func leaderAddress() async throws -> String {
         switch source {

@@ -26,21 +26,10 @@ struct TitanCLI: AsyncParsableCommand {
             }
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
-        } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("titan-cli: \(error.message)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as CLIFailure {
-            FileHandle.standardError.write(Data("titan-cli: \(error.description)\n".utf8))
-            Foundation.exit(1)
-        } catch let error as SettingsError {
-            FileHandle.standardError.write(Data("titan-cli: \(error.description)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as TitanClientError {
-            FileHandle.standardError.write(Data("titan-cli: \(error.description)\n".utf8))
-            Foundation.exit(1)
-        } catch let error as EtcdError {
-            FileHandle.standardError.write(Data("titan-cli: \(error.description)\n".utf8))
-            Foundation.exit(1)
+        } catch let error where failureExitCode(error) != nil {
+            let message = (error as? ValidationError)?.message ?? "\(error)"
+            FileHandle.standardError.write(Data("titan-cli: \(message)\n".utf8))
+            Foundation.exit(failureExitCode(error)!)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -50,6 +39,16 @@ struct TitanCLI: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
             Foundation.exit(code == .failure ? 1 : 2)
         }
+    }
+}
+
+/// The exit code for the errors titan-cli words itself: 2 for a bad flag or setting, 1 for an
+/// operation that failed; nil for the rest (ArgumentParser's own parse errors).
+private func failureExitCode(_ error: any Error) -> Int32? {
+    switch error {
+    case is ValidationError, is SettingsError: return 2
+    case is CLIFailure, is TitanClientError, is EtcdError: return 1
+    default: return nil
     }
 }
 
@@ -77,12 +76,9 @@ struct ClusterOptions: ParsableArguments {
     func withLeader<T: Sendable>(_ body: @escaping @Sendable (TitanConnection) async throws -> T) async throws -> T {
         let token = try ClusterSettings.token(flag: tokenFile)
         let nodeID = NodeID("cli-\(ProcessInfo.processInfo.processIdentifier)")
-        if let address = ClusterSettings.masterAddress(flag: master) {
-            return try await TitanConnection.withConnection(to: address, role: .client, nodeID: nodeID, token: token, body: body)
-        }
-        let etcd = EtcdClient(endpoints: try ClusterSettings.etcdEndpoints(flag: etcd), requestTimeout: .seconds(5))
-        defer { etcd.shutdown() }
-        let address = try await LeaderLocator(.etcd(etcd)).leaderAddress()
+        let locator = try LeaderLocator.fromSettings(etcdFlag: etcd, masterFlag: master)
+        defer { locator.shutdown() }
+        let address = try await locator.leaderAddress()
         return try await TitanConnection.withConnection(to: address, role: .client, nodeID: nodeID, token: token, body: body)
     }
 }

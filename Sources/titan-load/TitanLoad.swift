@@ -82,16 +82,8 @@ struct TitanLoad: AsyncParsableCommand {
         let refusals: [String]
         do {
             let token = try ClusterSettings.token(flag: tokenFile)
-            let locator: LeaderLocator
-            var etcdClient: EtcdClient?
-            if let address = ClusterSettings.masterAddress(flag: master) {
-                locator = LeaderLocator(.fixed(address))
-            } else {
-                let client = EtcdClient(endpoints: try ClusterSettings.etcdEndpoints(flag: etcd), requestTimeout: .seconds(5))
-                etcdClient = client
-                locator = LeaderLocator(.etcd(client))
-            }
-            defer { etcdClient?.shutdown() }
+            let locator = try LeaderLocator.fromSettings(etcdFlag: etcd, masterFlag: master)
+            defer { locator.shutdown() }
             FileHandle.standardError.write(Data("titan-load: \(n) jobs, sleep \(t) s, runtime \(runtime.rawValue), batch \(batch), \(connections) connections\n".utf8))
             (report, refusals) = try await LoadRun(plan: plan, locator: locator, token: token).run { line in
                 FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
