@@ -154,7 +154,7 @@ let package = Package(
         // The real binaries (titan-master, titan-worker, titan-cli) against a private etcd.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["TitanClient", "ClusterModel", "WireProtocol", "EtcdClient"],
+            dependencies: ["TitanClient", "ClusterModel", "WireProtocol", "EtcdClient", "DockerClient"],
             swiftSettings: strict
         ),
     ]

@@ -1,3 +1,4 @@
+import ClusterModel
 import EtcdClient
 import Foundation
 
@@ -40,7 +41,7 @@ public struct LeaderLocator: Sendable {
         case let .fixed(address):
             return address
         case let .etcd(etcd):
-            guard let kv = try await etcd.get("/titan/v1/leader") else {
+            guard let kv = try await etcd.get(Keys.leader) else {
                 throw TitanClientError.notLeader(message: "no Titan master leads the cluster at \(etcd.endpoints.joined(separator: ",")) (is titan-master running?)")
             }
             struct Record: Decodable { var address: String }

@@ -154,6 +154,8 @@ public struct WireMessageType: RawRepresentable, Hashable, Sendable {
     public static let logEnd = WireMessageType(rawValue: 0x0307)
     /// `ReportAck`: an `Exited` is durable (or was stale); stop re-sending it (server to worker).
     public static let reportAck = WireMessageType(rawValue: 0x0308)
+    /// `Synced`: the worker has reported every attempt it holds on this session (worker to server).
+    public static let synced = WireMessageType(rawValue: 0x0309)
 }
 
 extension WireMessageType: CustomStringConvertible {

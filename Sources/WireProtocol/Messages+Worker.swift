@@ -153,3 +153,28 @@ public struct ReportAck: Hashable, Sendable, WirePayload {
         self.epoch = Epoch(try reader.readInteger("ReportAck.epoch"))
     }
 }
+
+/// `Synced` (0x0309, worker to server): on this session the worker has now reported every
+/// attempt it holds (a `Started` for each that runs, an `Exited` for each whose outcome is not
+/// yet acknowledged). Sent once per session, right after that replay.
+///
+/// The server then knows which of the jobs it records as running on the node the worker no
+/// longer has (its process restarted under the same lease and could not adopt them) and runs
+/// them again as new attempts.
+public struct Synced: Hashable, Sendable, WirePayload {
+    /// How many attempts the worker reported in its replay (for logs; the server does not trust it).
+    public var held: UInt32
+
+    /// Creates the marker.
+    public init(held: UInt32) {
+        self.held = held
+    }
+
+    func encode(into buffer: inout ByteBuffer) throws(WireError) {
+        buffer.writeInteger(self.held)
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        self.held = try reader.readInteger("Synced.held")
+    }
+}

@@ -61,6 +61,8 @@ public enum WireMessage: Hashable, Sendable {
     case logEnd(LogEnd)
     /// `ReportAck` (0x0308).
     case reportAck(ReportAck)
+    /// `Synced` (0x0309).
+    case synced(Synced)
 
     /// The message's type on the wire.
     public var type: WireMessageType {
@@ -93,6 +95,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logAck: return .logAck
         case .logEnd: return .logEnd
         case .reportAck: return .reportAck
+        case .synced: return .synced
         }
     }
 
@@ -115,7 +118,7 @@ public enum WireMessage: Hashable, Sendable {
         case .nodeList(let m): return m.correlationID
         case .subscribed(let m): return m.correlationID
         case .serverHello, .hello, .welcome, .ping, .pong, .jobEvent, .assign, .cancel, .started,
-            .exited, .logChunk, .logAck, .logEnd, .reportAck:
+            .exited, .logChunk, .logAck, .logEnd, .reportAck, .synced:
             return nil
         }
     }
@@ -151,6 +154,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logAck(let p): try p.encode(into: &buffer)
         case .logEnd(let p): try p.encode(into: &buffer)
         case .reportAck(let p): try p.encode(into: &buffer)
+        case .synced(let p): try p.encode(into: &buffer)
         }
     }
 
@@ -185,6 +189,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logAck: self = .logAck(try LogAck(from: &reader))
         case .logEnd: self = .logEnd(try LogEnd(from: &reader))
         case .reportAck: self = .reportAck(try ReportAck(from: &reader))
+        case .synced: self = .synced(try Synced(from: &reader))
         default: throw WireError.unknownMessageType(type.rawValue)
         }
     }
@@ -196,7 +201,7 @@ extension WireMessageType {
         .error, .serverHello, .hello, .welcome, .ping, .pong,
         .submitJobs, .getJob, .listJobs, .cancelJob, .listNodes, .followLogs, .watchJobs,
         .submitResult, .jobInfo, .jobList, .cancelResult, .nodeList, .subscribed, .jobEvent,
-        .assign, .cancel, .started, .exited, .logChunk, .logAck, .logEnd, .reportAck,
+        .assign, .cancel, .started, .exited, .logChunk, .logAck, .logEnd, .reportAck, .synced,
     ]
 
     /// The name used in `Protocol/README.md`, e.g. `SubmitJobs`; `nil` for an unknown type.
@@ -230,6 +235,7 @@ extension WireMessageType {
         case .logAck: return "LogAck"
         case .logEnd: return "LogEnd"
         case .reportAck: return "ReportAck"
+        case .synced: return "Synced"
         default: return nil
         }
     }

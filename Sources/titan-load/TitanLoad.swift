@@ -20,14 +20,14 @@ struct TitanLoad: AsyncParsableCommand {
     @Option(name: .short, help: "Seconds each job sleeps (0: the job runs `true`).")
     var t = 5.0
 
-    @Option(help: "exec or docker.")
-    var runtime = "exec"
+    @Option(help: "docker (each job in its own container) or exec (a plain process; measures the control plane alone).")
+    var runtime = "docker"
 
     @Option(help: "Image for the docker runtime.")
     var image: String?
 
-    @Option(help: "CPU each job reserves (a sleeping job needs next to nothing).")
-    var cpu = "10m"
+    @Option(help: "CPU each job reserves; a docker job gets it as a hard limit, and below about 100m that limit slows the container's own start.")
+    var cpu = "100m"
 
     @Option(help: "Memory each job reserves.")
     var memory = "16Mi"
@@ -68,7 +68,7 @@ struct TitanLoad: AsyncParsableCommand {
 
     func run() async throws {
         guard let runtime = Runtime(rawValue: runtime) else { throw ValidationError("--runtime '\(runtime)' is unknown: use exec or docker") }
-        guard let cpu = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 10m") }
+        guard let cpu = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 100m") }
         guard let memory = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 16Mi") }
         guard let milestone = LoadPlan.Milestone(rawValue: until) else { throw ValidationError("--until '\(until)' is unknown: use placed, running or final") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate \(rate) must be 0 or a positive number of jobs per second") }

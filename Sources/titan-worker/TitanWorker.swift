@@ -49,6 +49,9 @@ struct TitanWorker: AsyncParsableCommand {
     @Flag(help: "Offer only the exec runtime, without asking Docker.")
     var noDocker = false
 
+    @Option(help: "Container creates, starts and removals in flight at once against the engine (1 to 64); more does not start containers faster on a small host.")
+    var dockerParallel = DockerRuntime.Configuration().maxConcurrentStarts
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -65,6 +68,9 @@ struct TitanWorker: AsyncParsableCommand {
         if let memory {
             guard let value = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 4Gi") }
             capacity.memoryBytes = value
+        }
+        guard (1...64).contains(dockerParallel) else {
+            throw ValidationError("--docker-parallel \(dockerParallel) is out of range: use 1 to 64")
         }
         guard leaseTTL >= 2 else { throw ValidationError("--lease-ttl \(leaseTTL) is too short: etcd's minimum is 2 seconds") }
         var labelMap: [String: String] = [:]
@@ -117,7 +123,8 @@ extension TitanWorker {
             return nil
         }
         do {
-            let runtime = try await DockerRuntime.connect(socketPath: dockerSocket)
+            let runtime = try await DockerRuntime.connect(
+                socketPath: dockerSocket, configuration: .init(maxConcurrentStarts: dockerParallel))
             logger.info("docker runtime offered", metadata: ["docker.socket": "\(dockerSocket)"])
             return runtime
         } catch {

@@ -85,6 +85,32 @@ final class ClusterStateTests: XCTestCase {
         XCTAssertEqual(state.status(of: "j")?.epoch, Epoch(2))
     }
 
+    func testAfterAReconnectTheRunningJobsTheWorkerDidNotReplayRunAgain() {
+        var state = cluster("n1")
+        for (id, attempts) in [("kept", UInt32(2)), ("gone", 2), ("last", 1), ("waiting", 1)] {
+            _ = state.submit(id: JobID(id), spec: spec(cpu: 100, attempts: attempts), now: now)
+        }
+        for id in ["kept", "gone", "last"] {
+            _ = state.started(JobID(id), epoch: Epoch(1), on: "n1", now: now)
+        }
+        state.workerDisconnected("n1")
+        XCTAssertEqual(state.workerSynced("n1", now: now), [], "outside a replay there is nothing to judge")
+        XCTAssertEqual(state.workerConnected("n1", now: now), [.assign("waiting", node: "n1")])
+        XCTAssertEqual(state.started("kept", epoch: Epoch(1), on: "n1", now: now), .duplicate)
+        let actions = state.workerSynced("n1", now: now)
+        XCTAssertTrue(actions.contains(.persist("gone")) && actions.contains(.persist("last")), "\(actions)")
+        XCTAssertFalse(actions.contains(.persist("kept")) || actions.contains(.persist("waiting")), "\(actions)")
+        XCTAssertEqual(state.status(of: "kept")?.state, .running)
+        XCTAssertEqual(state.status(of: "waiting")?.state, .scheduled, "not started yet: the Assign was sent again instead")
+        XCTAssertEqual(state.status(of: "gone")?.attempt, 2)
+        XCTAssertEqual(state.status(of: "gone")?.state, .scheduled, "placed again at once as attempt 2")
+        XCTAssertTrue(actions.contains(.assign("gone", node: "n1")), "\(actions)")
+        XCTAssertEqual(state.status(of: "last")?.state, .lost)
+        XCTAssertEqual(state.status(of: "last")?.message, "worker n1 restarted and no longer runs it; no attempts left (max 1)")
+        XCTAssertEqual(state.nodes["n1"]?.status.allocated.cpuMillis, 300, "kept, waiting and gone's new attempt; last freed its share")
+        XCTAssertEqual(state.workerSynced("n1", now: now), [], "one judgement per replay")
+    }
+
     func testCancelFreesCapacityAndKillsOnTheNode() {
         var state = cluster("n1")
         _ = state.submit(id: "a", spec: spec(cpu: 2000), now: now)

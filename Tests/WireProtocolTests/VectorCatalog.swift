@@ -158,5 +158,6 @@ enum VectorCatalog {
         ("0306-LogAck.hex", .logAck(LogAck(jobID: "j-000001", attempt: 1, seq: 41))),
         ("0307-LogEnd.hex", .logEnd(LogEnd(jobID: "j-000001", attempt: 1, finalState: .succeeded, exitCode: 0))),
         ("0308-ReportAck.hex", .reportAck(ReportAck(jobID: "j-000001", epoch: 4_294_967_297))),
+        ("0309-Synced.hex", .synced(Synced(held: 3))),
     ]
 }

@@ -69,6 +69,7 @@ final class DockerRuntimeTests: XCTestCase {
     private func run(_ request: RunRequest) async throws -> (ExitStatus, OutputCollector) {
         let collector = OutputCollector()
         let status = try await runtime.run(request, started: { collector.start($0) }, output: { collector.append($0, $1) })
+        try await runtime.release(request)
         return (status, collector)
     }
 
@@ -91,18 +92,34 @@ final class DockerRuntimeTests: XCTestCase {
 
     func testLargeOutputThroughASlowHandlerIsComplete() async throws {
         let received = Mutex((count: 0, largest: 0))
+        let job = request(.script("dd if=/dev/zero bs=1024 count=600 2>/dev/null"))
         let status = try await runtime.run(
-            request(.script("dd if=/dev/zero bs=1024 count=600 2>/dev/null")),
+            job,
             started: { _ in },
             output: { _, bytes in
                 received.withLock { $0 = ($0.count + bytes.count, max($0.largest, bytes.count)) }
                 try? await Task.sleep(for: .milliseconds(2))
             }
         )
+        try await runtime.release(job)
         XCTAssertEqual(status.code, 0)
         let (count, largest) = received.withLock { $0 }
         XCTAssertEqual(count, 600 * 1024)
         XCTAssertLessThanOrEqual(largest, 64 << 10)
+    }
+
+    func testTheStoppedContainerStaysUntilReleased() async throws {
+        let job = request(.script("exit 3"), job: "release")
+        let collector = OutputCollector()
+        let status = try await runtime.run(job, started: { collector.start($0) }, output: { _, _ in })
+        XCTAssertEqual(status, ExitStatus(code: 3, reason: "exited with code 3"))
+        let id = try XCTUnwrap(collector.started.first?.runtimeID)
+        let details = try await docker.inspectContainer(id)
+        XCTAssertFalse(details.state.running, "the reported container has stopped")
+        try await runtime.release(job)
+        try await runtime.release(job)  // idempotent
+        let left = try await leftovers()
+        XCTAssertEqual(left.map(\.names), [], "release removed it")
     }
 
     func testEnvironmentIsApplied() async throws {
@@ -118,14 +135,16 @@ final class DockerRuntimeTests: XCTestCase {
         let docker = self.docker!
         let seen = Mutex<ContainerDetails?>(nil)
         let collector = OutputCollector()
+        let job = request(.script("ls /sys/class/net"), job: "limits", resources: Resources(cpuMillis: 500, memoryBytes: 96 << 20))
         let status = try await runtime.run(
-            request(.script("ls /sys/class/net"), job: "limits", resources: Resources(cpuMillis: 500, memoryBytes: 96 << 20)),
+            job,
             started: { job in
                 let details = try? await docker.inspectContainer(job.runtimeID)
                 seen.withLock { $0 = details }
             },
             output: { collector.append($0, $1) }
         )
+        try await runtime.release(job)
         XCTAssertEqual(status.code, 0)
         let details = try XCTUnwrap(seen.withLock { $0 }, "the container could not be inspected while it existed")
         XCTAssertEqual(details.nanoCPUs, 500_000_000)
@@ -144,13 +163,15 @@ final class DockerRuntimeTests: XCTestCase {
         let mode = Mutex<String?>(nil)
         var spec = request(.argv(["true"]), job: "host").spec
         spec.networkMode = .host
+        let job = RunRequest(job: JobID("\(runID)-host"), attempt: 1, epoch: 1, node: "node-a", spec: spec)
         let status = try await runtime.run(
-            RunRequest(job: JobID("\(runID)-host"), attempt: 1, epoch: 1, node: "node-a", spec: spec),
+            job,
             started: { job in
                 let details = try? await docker.inspectContainer(job.runtimeID)
                 mode.withLock { $0 = details?.networkMode }
             },
             output: { _, _ in })
+        try await runtime.release(job)
         XCTAssertEqual(status.code, 0)
         XCTAssertEqual(mode.withLock { $0 }, "host")
     }
@@ -171,30 +192,61 @@ final class DockerRuntimeTests: XCTestCase {
         }
     }
 
-    func testReclaimRemovesWhatAnEarlierIncarnationOfTheNodeLeft() async throws {
-        // A worker that crashed leaves its containers running; the next incarnation removes them.
+    func testLeftoversAreListedDiscardedOrResumed() async throws {
+        // A worker that crashed leaves its containers; the next process lists them, then resumes
+        // or discards each one.
         let node = NodeID("\(runID)-node")
-        let left = ContainerSpec(
+        let keep = request(.script("sleep 1; echo kept"), job: "keep")
+        let keptPlan = ContainerSpec(
+            image: JobSpec.defaultImage, command: ["sh", "-c", "sleep 1; echo kept; exit 4"],
+            labels: ["titan.job": keep.job.rawValue, "titan.node": node.rawValue, "titan.attempt": "2", "titan.epoch": "7"],
+            name: "titan-\(runID)-keep-2-7")
+        let keptID = try await docker.createContainer(keptPlan)
+        _ = try await docker.startContainer(keptID)
+        let drop = ContainerSpec(
             image: JobSpec.defaultImage, command: ["sleep", "60"],
-            labels: ["titan.job": "\(runID)-left", "titan.node": node.rawValue])
-        let leftID = try await docker.createContainer(left)
-        _ = try await docker.startContainer(leftID)
+            labels: ["titan.job": "\(runID)-drop", "titan.node": node.rawValue, "titan.attempt": "1", "titan.epoch": "1"])
+        let dropID = try await docker.createContainer(drop)
+        _ = try await docker.startContainer(dropID)
+        let unlabelled = ContainerSpec(
+            image: JobSpec.defaultImage, command: ["true"], labels: ["titan.job": "\(runID)-odd", "titan.node": node.rawValue])
+        let unlabelledID = try await docker.createContainer(unlabelled)
         let other = ContainerSpec(
             image: JobSpec.defaultImage, command: ["true"],
-            labels: ["titan.job": "\(runID)-other", "titan.node": "\(runID)-another-node"])
+            labels: ["titan.job": "\(runID)-other", "titan.node": "\(runID)-another-node", "titan.attempt": "1", "titan.epoch": "1"])
         let otherID = try await docker.createContainer(other)
-        let removed = try await runtime.reclaim(node: node)
-        XCTAssertEqual(removed, 1)
-        do {
-            _ = try await docker.inspectContainer(leftID)
-            XCTFail("the leftover container \(leftID) was not removed")
-        } catch DockerError.notFound {
-        }
+
+        let found = try await runtime.leftovers(node: node).sorted { $0.job < $1.job }
+        XCTAssertEqual(found, [
+            LeftoverAttempt(job: JobID("\(runID)-drop"), attempt: 1, epoch: 1, runtimeID: dropID),
+            LeftoverAttempt(job: keep.job, attempt: 2, epoch: 7, runtimeID: keptID),
+        ])
+        await assertGone(unlabelledID, "a container whose labels name no attempt is removed at once")
+        try await runtime.discard(found[0])
+        await assertGone(dropID, "a discarded leftover is removed")
+
+        let collector = OutputCollector()
+        let status = try await runtime.resume(keep, output: { collector.append($0, $1) })
+        XCTAssertEqual(status, ExitStatus(code: 4, reason: "exited with code 4"))
+        XCTAssertEqual(collector.stdoutText, "kept\n", "a resumed container's output is delivered")
+        try await runtime.release(keep)
+        await assertGone(keptID, "a resumed container is removed on release")
+
         let survivor = try await docker.inspectContainer(otherID)
         XCTAssertEqual(survivor.labels["titan.node"], "\(runID)-another-node", "another node's container is left alone")
         try await docker.removeContainer(otherID, force: true)
-        let again = try await runtime.reclaim(node: node)
-        XCTAssertEqual(again, 0)
+        let again = try await runtime.leftovers(node: node)
+        XCTAssertEqual(again, [])
+    }
+
+    private func assertGone(_ id: String, _ message: String, line: UInt = #line) async {
+        do {
+            _ = try await docker.inspectContainer(id)
+            XCTFail("\(id): \(message)", line: line)
+        } catch DockerError.notFound {
+        } catch {
+            XCTFail("inspecting \(id) failed: \(error)", line: line)
+        }
     }
 
     func testAnUnreachableEngineThrows() async throws {
@@ -260,6 +312,7 @@ final class DockerRuntimeTests: XCTestCase {
         XCTAssertEqual(status.reason, "cancelled")
         XCTAssertEqual(status.code, 137)
         XCTAssertEqual(collector.stdoutText, "up\n", "output written before the kill is delivered")
+        try await runtime.release(request)
         do {
             _ = try await docker.inspectContainer(id)
             XCTFail("the cancelled container \(id) still exists")
@@ -284,6 +337,7 @@ final class DockerRuntimeTests: XCTestCase {
         _ = await up.next()
         task.cancel()
         let status = try await task.value
+        try await runtime.release(request)
         XCTAssertEqual(status, ExitStatus(code: 143, reason: "cancelled"), "SIGTERM came first, SIGKILL was not needed")
         XCTAssertEqual(collector.stdoutText, "up\nbye\n")
     }
@@ -296,6 +350,7 @@ final class DockerRuntimeTests: XCTestCase {
                 group.addTask {
                     let collector = OutputCollector()
                     let status = try await runtime.run(request, started: { _ in }, output: { collector.append($0, $1) })
+                    try await runtime.release(request)
                     return (index, status, collector.stdoutText)
                 }
             }
@@ -316,6 +371,7 @@ final class DockerRuntimeTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(delay))
             task.cancel()
             let status = try await task.value
+            try await runtime.release(request)
             XCTAssertEqual(status.reason, "cancelled", "cancelled after \(delay) ms")
         }
         let left = try await leftovers()

@@ -1,3 +1,4 @@
+import ClusterModel
 import EtcdClient
 import Foundation
 import Logging

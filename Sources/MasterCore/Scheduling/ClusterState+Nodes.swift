@@ -34,10 +34,15 @@ extension ClusterState {
 
     /// A worker opened its session: it can take work now. Every job placed on it but not yet
     /// started is assigned again (the worker ignores an assignment it already has).
+    ///
+    /// Its `running` jobs are *unconfirmed* until the worker reports on them: the worker replays a
+    /// `Started` or `Exited` for every attempt it holds, then says `Synced`
+    /// (``workerSynced(_:now:)``).
     public mutating func workerConnected(_ id: NodeID, now: UnixMillis) -> [SchedulerAction] {
         guard nodes[id] != nil else { return [] }
         setConnected(id, true)
         let node = nodes[id]!
+        setUnconfirmed(id, node.jobs.filter { jobs[$0]?.status.state == .running })
         let reassign = node.jobs.sorted().compactMap { job -> SchedulerAction? in
             guard jobs[job]?.status.state == .scheduled else { return nil }
             return .assign(job, node: id)
@@ -49,6 +54,24 @@ extension ClusterState {
     /// where they are: only the loss of the lease moves them.
     public mutating func workerDisconnected(_ id: NodeID) {
         setConnected(id, false)
+        setUnconfirmed(id, nil)
+    }
+
+    /// The worker of `id` has reported every attempt it holds. A job recorded `running` there
+    /// that it did not report is no longer running: its process restarted under the same lease
+    /// and could not adopt it (an exec job dies with its worker; a container may be gone). Such a
+    /// job runs again as a new attempt, or is lost when it has none left.
+    public mutating func workerSynced(_ id: NodeID, now: UnixMillis) -> [SchedulerAction] {
+        guard let missing = nodes[id]?.unconfirmed else { return [] }
+        setUnconfirmed(id, nil)
+        var actions: [SchedulerAction] = []
+        for job in missing.sorted() {
+            guard let tracked = jobs[job], tracked.status.state == .running, tracked.status.node == id else { continue }
+            release(tracked.spec.resources, of: job, on: id)
+            requeue(job, message: "worker \(id.rawValue) restarted and no longer runs it", now: now)
+            actions += [.persist(job), .publish(job)]
+        }
+        return actions.isEmpty ? [] : actions + retryPending(now: now)
     }
 
     /// Restores a job read from etcd when a leader takes over. A job placed on a node that is

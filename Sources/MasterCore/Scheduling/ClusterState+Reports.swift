@@ -24,6 +24,7 @@ public enum CancelVerdict: Sendable, Equatable {
 extension ClusterState {
     /// A worker says it started the attempt `epoch` of job `id`.
     public mutating func started(_ id: JobID, epoch: Epoch, on node: NodeID, now: UnixMillis) -> ReportVerdict {
+        confirm(id, on: node)
         guard let job = jobs[id], job.status.epoch == epoch, job.status.node == node, !job.status.state.isFinal else {
             return .stale
         }
@@ -47,6 +48,7 @@ extension ClusterState {
         reason: String,
         now: UnixMillis
     ) -> ReportVerdict {
+        confirm(id, on: node)
         guard let job = jobs[id], job.status.epoch == epoch, job.status.node == node else { return .stale }
         guard !job.status.state.isFinal else { return .duplicate }
         release(job.spec.resources, of: id, on: node)

@@ -35,6 +35,9 @@ public struct TrackedNode: Sendable, Equatable {
     public var leaseID: Int64
     /// Jobs that hold capacity on it (scheduled or running).
     public var jobs: Set<JobID>
+    /// While its worker's session replays what it holds (from `Hello` to `Synced`): the jobs
+    /// recorded `running` here that it has not yet reported. Nil outside a replay.
+    public var unconfirmed: Set<JobID>? = nil
 }
 
 /// The leader's in-memory view of the cluster as a state machine: pure, synchronous, and
@@ -175,6 +178,15 @@ public struct ClusterState: Sendable {
 
     mutating func setConnected(_ id: NodeID, _ connected: Bool) {
         nodes[id]?.status.connected = connected
+    }
+
+    mutating func setUnconfirmed(_ id: NodeID, _ jobs: Set<JobID>?) {
+        nodes[id]?.unconfirmed = jobs
+    }
+
+    /// The worker of `node` reported on `job`: it holds it.
+    mutating func confirm(_ job: JobID, on node: NodeID) {
+        nodes[node]?.unconfirmed?.remove(job)
     }
 
     mutating func setNode(_ id: NodeID, _ node: TrackedNode?) {

@@ -16,6 +16,13 @@ extension Scheduler {
         state.workerDisconnected(node)
     }
 
+    /// A worker has replayed every attempt it holds (`Synced`): jobs recorded running on its node
+    /// that it did not report run again elsewhere. The write runs in the background.
+    public func workerSynced(_ node: NodeID, outbox: Outbox) {
+        guard let current = workers[node], current === outbox else { return }
+        carryOutInBackground(state.workerSynced(node, now: Self.now()))
+    }
+
     /// A worker started an attempt. A stale attempt is answered with a kill. The write runs in
     /// the background.
     public func started(_ report: Started, from node: NodeID) {

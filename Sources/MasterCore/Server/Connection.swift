@@ -155,6 +155,8 @@ struct Connection {
             await context.scheduler.started(report, from: node)
         case let .exited(report):
             await context.scheduler.exited(report, from: node)
+        case .synced:
+            await context.scheduler.workerSynced(node, outbox: outbox)
         case let .ping(ping):
             outbox.send(.pong(ping))
         case .pong, .logChunk:

@@ -6,6 +6,8 @@ struct JobRunner: Sendable {
     let runtime: any JobRuntime
     let request: RunRequest
     let kill: KillSignal
+    /// Whether the attempt was left by an earlier process and is taken over, not started.
+    var resume = false
     let onStarted: @Sendable () async -> Void
 
     private enum Outcome: Sendable {
@@ -18,11 +20,13 @@ struct JobRunner: Sendable {
         let timeout = request.spec.timeoutSeconds
         return await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
+                // Output is collected by the log pipeline (a later change); until then it is read and dropped.
+                let output: JobOutputHandler = { _, _ in }
                 do {
-                    let status = try await runtime.run(request, started: { _ in await onStarted() }, output: { _, _ in
-                        // Output is collected by the log pipeline (a later change); until then it is read and dropped.
-                    })
-                    return .finished(status)
+                    if resume {
+                        return .finished(try await runtime.resume(request, output: output))
+                    }
+                    return .finished(try await runtime.run(request, started: { _ in await onStarted() }, output: output))
                 } catch {
                     return .finished(ExitStatus(code: -1, reason: "the worker could not run the job: \(error)"))
                 }

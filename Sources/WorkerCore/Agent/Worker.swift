@@ -12,7 +12,9 @@ import WireProtocol
 ///
 /// Each *incarnation* lives as long as one lease. Losing the lease (the worker was paused or cut
 /// off and the leader has given its jobs to others) kills every job of the incarnation; the
-/// worker then registers again under a new lease and starts clean.
+/// worker then registers again under a new lease and starts clean. A process that starts while
+/// the lease of an earlier, crashed process of its node still lives carries that incarnation on,
+/// adopting the containers that still run (see `incarnation`).
 public struct Worker: Sendable {
     let configuration: WorkerConfiguration
     let runtimes: [Runtime: any JobRuntime]
@@ -48,14 +50,30 @@ public struct Worker: Sendable {
         }
     }
 
+    /// One incarnation: settles what an earlier process left, registers under a lease (the earlier
+    /// process's if it still lives, else a new one), then keeps the lease alive, runs the session
+    /// and supervises the jobs until one of them ends.
+    ///
+    /// A node record still in etcd was written by an earlier process of this node that died
+    /// without revoking its lease (a crash, a SIGKILL): the record exists only while that lease
+    /// lives, so the leader has not moved the node's jobs yet. This process carries the lease on
+    /// and adopts what still runs (``Reconciliation``); the leader re-runs the rest when the
+    /// session says `Synced`.
     private func incarnation(_ etcd: EtcdClient) async throws {
-        for runtime in runtimes.values {
-            let removed = try await runtime.reclaim(node: configuration.nodeID)
-            if removed > 0 {
-                logger.info("removed what an earlier incarnation left", metadata: ["runtime": "\(runtime.kind.rawValue)", "count": "\(removed)"])
-            }
+        let nodeKey = Keys.node(configuration.nodeID)
+        var earlierLease = try await etcd.get(nodeKey).map(\.lease).flatMap { $0 != 0 ? $0 : nil }
+        // Renewed at once, so that it outlives the reconciliation even if it was about to end.
+        if let lease = earlierLease, try await etcd.keepAliveOnce(id: lease) <= 0 {
+            earlierLease = nil
         }
-        let lease = try await etcd.grantLease(ttl: configuration.leaseTTLSeconds)
+        let adopted = try await Reconciliation(etcd: etcd, node: configuration.nodeID, runtimes: runtimes, logger: logger)
+            .run(continuing: earlierLease != nil)
+        let leaseID: Int64
+        if let earlierLease {
+            leaseID = earlierLease
+        } else {
+            leaseID = try await etcd.grantLease(ttl: configuration.leaseTTLSeconds).id
+        }
         let descriptor = NodeDescriptor(
             id: configuration.nodeID,
             address: ProcessInfo.processInfo.hostName,
@@ -66,22 +84,28 @@ public struct Worker: Sendable {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try await etcd.put(key: "/titan/v1/nodes/\(configuration.nodeID.rawValue)", value: Array(try encoder.encode(descriptor)), lease: lease.id)
-        logger.info("registered", metadata: ["node.id": "\(configuration.nodeID.rawValue)", "lease": "\(lease.id)", "capacity": "\(configuration.capacity)"])
+        // Fails when the earlier lease ended since it was read: the next incarnation starts afresh.
+        try await etcd.put(key: nodeKey, value: Array(try encoder.encode(descriptor)), lease: leaseID)
+        logger.info(
+            earlierLease == nil ? "registered" : "registered again under the lease of an earlier process",
+            metadata: ["node.id": "\(configuration.nodeID.rawValue)", "lease": "\(leaseID)", "capacity": "\(configuration.capacity)"])
 
         let (launches, launchContinuation) = AsyncStream.makeStream(of: WorkerState.Launch.self)
         let state = WorkerState(node: configuration.nodeID, logger: logger, launches: launchContinuation)
+        for request in adopted {
+            await state.adopt(request)
+        }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 defer { group.cancelAll() }
-                group.addTask { try await etcd.keepAlive(id: lease.id) }
+                group.addTask { try await etcd.keepAlive(id: leaseID) }
                 group.addTask { await supervise(launches, state: state) }
                 group.addTask { try await Session(configuration: configuration, etcd: etcd, state: state, logger: logger).run() }
                 try await group.next()
             }
         } catch {
             launchContinuation.finish()
-            await etcd.revokeLeaseOnExit(id: lease.id)
+            await etcd.revokeLeaseOnExit(id: leaseID)
             throw error
         }
         launchContinuation.finish()
@@ -99,11 +123,17 @@ public struct Worker: Sendable {
                     continue
                 }
                 group.addTask {
-                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill) {
+                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resume: launch.resume) {
                         await state.started(request.job, epoch: request.epoch)
                     }
                     let status = await runner.run()
                     await state.exited(request.job, epoch: request.epoch, status: status)
+                    do {
+                        try await runtime.release(request)
+                    } catch {
+                        // The next incarnation's reclaim removes what is left.
+                        logger.warning("could not remove what the job left", metadata: ["job.id": "\(request.job.rawValue)", "error": "\(error)"])
+                    }
                 }
             }
         }

@@ -26,10 +26,11 @@ actor WorkerState {
         let kill: KillSignal
     }
 
-    /// A job the supervisor must start.
+    /// A job the supervisor must start, or (`resume`) take over from an earlier process.
     struct Launch: Sendable {
         let request: RunRequest
         let kill: KillSignal
+        var resume = false
     }
 
     private let node: NodeID
@@ -46,19 +47,32 @@ actor WorkerState {
 
     // MARK: - Session
 
-    /// A session is up: replay what the leader may not know.
+    /// A session is up: replay what the leader may not know, then say `Synced` (the leader
+    /// runs again whatever it thinks runs here and was not replayed).
     func attach(_ connection: TitanConnection) async {
         self.connection = connection
+        var held: UInt32 = 0
         for (job, entry) in jobs.sorted(by: { $0.key < $1.key }) {
             switch entry.phase {
             case .starting:
-                break
+                continue
             case .running:
                 await send(.started(Started(jobID: job, epoch: entry.epoch)))
             case let .exited(status):
                 await send(.exited(Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
             }
+            held += 1
         }
+        await send(.synced(Synced(held: held)))
+    }
+
+    /// Takes over an attempt an earlier process of this node left running (or stopped, not yet
+    /// reported): it counts as running and is supervised to its end. Call before the first session.
+    func adopt(_ request: RunRequest) {
+        guard jobs[request.job] == nil else { return }
+        let kill = KillSignal()
+        jobs[request.job] = Entry(epoch: request.epoch, phase: .running, kill: kill)
+        launches.yield(Launch(request: request, kill: kill, resume: true))
     }
 
     /// The session ended.

@@ -109,10 +109,11 @@ struct DockerContainerPlan: Sendable, Equatable {
 }
 
 extension ExitStatus {
-    /// The status of a container that ran and stopped, from its inspected state.
-    init(stopped state: ContainerState) {
-        let code = Int32(clamping: state.exitCode)
-        if state.oomKilled {
+    /// The status of a container that ran and stopped, from its exit code and whether the
+    /// kernel's OOM killer ended it.
+    init(containerExitCode exitCode: Int, oomKilled: Bool) {
+        let code = Int32(clamping: exitCode)
+        if oomKilled {
             self.init(code: code, oomKilled: true, reason: "killed: out of memory")
         } else {
             self.init(code: code, reason: "exited with code \(code)")

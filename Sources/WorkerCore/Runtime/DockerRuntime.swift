@@ -5,39 +5,48 @@ import DockerClient
 ///
 /// ## One attempt
 /// ```
-/// ensureImage ─▶ [gate: create ─▶ start] ─▶ started(id) ─▶ logs(follow) ┐
-///                                                        waitContainer ├─▶ inspect ─▶ remove(force)
-///                                         cancellation ─▶ SIGTERM, grace, SIGKILL ┘
+/// images.ensure ─▶ [gate: create ─▶ start] ─▶ started(id) ─▶ logs(follow) ┐
+///                                                         waitContainer ├─▶ (≠ 0: inspect) ─▶ status
+///                                          cancellation ─▶ SIGTERM, grace, SIGKILL ┘
+/// release(request) ─▶ [gate: remove(force)]          (after the worker has reported the outcome)
 /// ```
 /// - What the container gets is ``DockerContainerPlan``'s business: argv or `sh -c SCRIPT`,
 ///   `TITAN_*` variables, `titan.*` labels, CPU and memory limits, network `none` unless the job
 ///   asks for `host`.
-/// - A missing image that cannot be pulled returns code 125 at once (no retry); a container the
+/// - Images are inspected once per runtime, not per attempt (``DockerImages``); a missing image
+///   is pulled once. One that cannot be had returns code 125 at once (no retry); a container the
 ///   engine refuses for the job's sake returns 125, a program that is missing 127, one that is
 ///   not executable 126. None of these calls `started`.
 /// - Output is the container's log stream, byte-exact and demultiplexed, delivered in chunks of
 ///   at most 64 KiB; while `output` is suspended nothing more is read (the client's stream pauses
 ///   its transfer at ``DockerClient/logBufferBytes``, and the engine keeps the rest in its log).
-/// - The status is the inspected `ExitCode`; `OOMKilled` gives `oomKilled` and the reason
-///   `"killed: out of memory"`. The container is removed only after its log stream has ended.
+/// - The status is the exit code `wait` returns; only a non-zero code costs an inspect, whose
+///   `OOMKilled` gives `oomKilled` and the reason `"killed: out of memory"`.
+///
+/// ## The engine is the bottleneck
+/// On 2 cores dockerd starts a few containers a second. So every call that changes a container
+/// (create, start, remove) passes one first-come-first-served ``StartGate`` of
+/// ``Configuration/maxConcurrentStarts`` permits, and the exited container is removed only in
+/// ``release(_:)``, after the outcome is reported: removals never delay a report, and queue behind
+/// the starts already waiting. A stopped container waiting for its removal costs the engine
+/// nothing but disk; there are at most as many as attempts assigned.
 ///
 /// ## Failures and cancellation
 /// - Engine errors that are not the job's (unreachable, 5xx, a broken log stream) are thrown: the
 ///   worker is at fault. What was created is force-removed first, as far as the engine answers.
 /// - Cancelling the calling task kills the container (SIGTERM, SIGKILL after ``Configuration/killGrace``),
-///   still waits for it and delivers its output, removes it, and returns with the reason `"cancelled"`.
+///   still waits for it and delivers its output, and returns with the reason `"cancelled"`.
 ///   Cancelled before its container ran, `run` returns 137 `"cancelled"` and leaves nothing.
 ///
 /// ## Concurrency
 /// Engine calls that must finish even when the caller is cancelled (create, start, the supervision
 /// of a running container, removal) run in a task the cancellation does not reach, which `run`
-/// awaits to its end, so nothing outlives `run`; the cancellation is turned into a kill request.
-/// Inside, the log pump, the wait and the killer are children of one task group. Creates and
-/// starts pass a ``StartGate`` of ``Configuration/maxConcurrentStarts`` permits per runtime.
+/// awaits to its end; the cancellation is turned into a kill request. Inside, the log pump, the
+/// wait and the killer are children of one task group.
 public struct DockerRuntime: JobRuntime {
     /// The settings of a docker runtime.
     public struct Configuration: Sendable, Hashable {
-        /// How many creates and starts may be in flight at once against the engine.
+        /// How many creates, starts and removals may be in flight at once against the engine.
         public var maxConcurrentStarts: Int
         /// How long a cancelled container may take to exit after SIGTERM before it gets SIGKILL.
         public var killGrace: Duration
@@ -52,28 +61,20 @@ public struct DockerRuntime: JobRuntime {
     /// Always `.docker`.
     public var kind: Runtime { .docker }
 
-    /// Kills and removes every container labelled for `node`: containers outlive a worker that
-    /// crashed, and a new incarnation starts clean (the leader re-placed their attempts when the
-    /// old incarnation's lease ended).
-    public func reclaim(node: NodeID) async throws -> Int {
-        let leftovers = try await client.listContainers(labels: ["titan.node": node.rawValue], all: true)
-        for container in leftovers {
-            try await client.removeContainer(container.id, force: true)
-        }
-        return leftovers.count
-    }
-
     /// The runtime's settings.
     public let configuration: Configuration
     /// The engine this runtime talks to.
     public let client: DockerClient
-    private let gate: StartGate
+    /// The gate every create, start and remove passes.
+    let gate: StartGate
+    private let images: DockerImages
 
     /// Creates a runtime over `client`. No request is made until the first job.
     public init(client: DockerClient, configuration: Configuration = Configuration()) {
         self.client = client
         self.configuration = configuration
         self.gate = StartGate(limit: configuration.maxConcurrentStarts)
+        self.images = DockerImages(client: client)
     }
 
     /// Creates a runtime for the engine at `socketPath` once it has answered a ping; throws the
@@ -96,27 +97,42 @@ public struct DockerRuntime: JobRuntime {
         output: @escaping JobOutputHandler
     ) async throws -> ExitStatus {
         let plan = DockerContainerPlan(request)
+        let image = plan.spec.image
+        var id: String?
+        // A second round only when the image, known present, was removed before the create.
+        for round in 1...2 where id == nil {
+            do {
+                if let reason = try await self.images.ensure(image) {
+                    return .imageUnavailable(image, reason: reason)
+                }
+            } catch is CancellationError {
+                return .cancelledBeforeStart
+            }
+            switch try await self.launch(plan) {
+            case .failed(let status):
+                return status
+            case .imageMissing:
+                await self.images.forget(image)
+                if round == 2 {
+                    return .imageUnavailable(image, reason: "it was removed before the container was created")
+                }
+            case .running(let running):
+                id = running
+            }
+        }
+        guard let id else {
+            preconditionFailure("the launch loop returns or has a container")
+        }
+        await started(StartedJob(runtimeID: id))
+        return try await self.supervise(id, output: output)
+    }
+
+    /// Watches a started container (by id or name) to its end, turning a cancellation into a kill.
+    func supervise(_ id: String, output: @escaping JobOutputHandler) async throws -> ExitStatus {
         let client = self.client
-        do {
-            try await client.ensureImage(plan.spec.image)
-        } catch DockerError.imageUnavailable(let image, let reason) {
-            return .imageUnavailable(image, reason: reason)
-        } catch is CancellationError {
-            return .cancelledBeforeStart
-        }
-
-        let id: String
-        switch try await self.launch(plan) {
-        case .failed(let status):
-            return status
-        case .running(let running):
-            id = running
-        }
-
         let kill = KillSignal()
         let grace = self.configuration.killGrace
         return try await withTaskCancellationHandler {
-            await started(StartedJob(runtimeID: id))
             var status = try await withoutCancellation {
                 try await DockerSupervision(client: client, container: id, kill: kill, grace: grace).run(output)
             }
@@ -135,6 +151,8 @@ public struct DockerRuntime: JobRuntime {
         case running(String)
         /// It could not run, for the job's sake (or the caller cancelled first); nothing is left.
         case failed(ExitStatus)
+        /// The engine no longer has the image; nothing is left.
+        case imageMissing
     }
 
     /// Creates and starts the container, holding a permit of the gate. The engine calls run
@@ -151,8 +169,8 @@ public struct DockerRuntime: JobRuntime {
         let created = try await withoutCancellation { try await Self.create(plan, client) }
         let id: String
         switch created {
-        case .failed(let status):
-            return .failed(status)
+        case .failed, .imageMissing:
+            return created
         case .running(let createdID):
             id = createdID
         }
@@ -187,8 +205,8 @@ public struct DockerRuntime: JobRuntime {
                 }
                 _ = try await client.removeContainer(plan.name, force: true)
             } catch DockerError.notFound {
-                // The image went away between `ensureImage` and the create.
-                return .failed(.imageUnavailable(plan.spec.image, reason: "it was removed before the container was created"))
+                // The image went away since it was last seen.
+                return .imageMissing
             } catch DockerError.engine(let status, let message) where status == 400 {
                 return .failed(.notCreated(message))
             } catch {

@@ -2,7 +2,8 @@ import ClusterModel
 import DockerClient
 
 /// Watches one started container to its end: pumps its logs to `output`, waits for it, kills it
-/// when asked, then inspects and removes it.
+/// when asked. The stopped container stays: the runtime removes it in ``DockerRuntime/release(_:)``
+/// once the attempt's outcome is reported, so removals do not delay reports or starts.
 ///
 /// Runs where the caller's cancellation does not reach (see `DockerRuntime`): a cancelled caller
 /// fires `kill` instead, and the supervision carries on to the container's end, so that the
@@ -12,7 +13,7 @@ import DockerClient
 ///  task group ─┬─ pump:   logs(follow) ──▶ output (suspends: backpressure)   ─ ends after the container
 ///              ├─ wait:   waitContainer(not-running)                        ─ ends with the container
 ///              └─ killer: kill.wait() ─▶ SIGTERM ─▶ grace ─▶ SIGKILL         ─ cancelled once both ended
-///  then: inspect (ExitCode, OOMKilled) ─▶ removeContainer(force)
+///  then, only for a non-zero code: inspect (OOMKilled)
 /// ```
 /// Any engine error cancels the group, force-removes the container and is rethrown (but for a
 /// log stream that could not be verified complete: see `pump`).
@@ -27,51 +28,55 @@ struct DockerSupervision: Sendable {
 
     private enum Finished: Sendable {
         case logsEnded
-        case containerStopped
+        case containerStopped(exitCode: Int)
         case killerDone
     }
 
     /// Supervises the container to its end and returns its status; throws (after removing it)
     /// when the engine fails.
     func run(_ output: @escaping JobOutputHandler) async throws -> ExitStatus {
-        let status: ExitStatus
         do {
-            try await self.watch(output)
-            status = ExitStatus(stopped: try await self.client.inspectContainer(self.container).state)
+            let code = try await self.watch(output)
+            // A job that succeeded was not OOM-killed; only a failure costs an inspect (the OOM
+            // killer may have hit a child of the main process, which then exits as it likes).
+            guard code != 0 else {
+                return ExitStatus(containerExitCode: code, oomKilled: false)
+            }
+            let state = try await self.client.inspectContainer(self.container).state
+            return ExitStatus(containerExitCode: state.exitCode, oomKilled: state.oomKilled)
         } catch {
             _ = try? await self.client.removeContainer(self.container, force: true)
             throw error
         }
-        // Only now: the log stream has ended, so nothing still reads the container's log.
-        _ = try await self.client.removeContainer(self.container, force: true)
-        return status
     }
 
-    /// Returns once the container has stopped and its log stream has ended.
-    private func watch(_ output: @escaping JobOutputHandler) async throws {
+    /// Returns the container's exit code once it has stopped and its log stream has ended.
+    private func watch(_ output: @escaping JobOutputHandler) async throws -> Int {
         let client = self.client
         let container = self.container
         let kill = self.kill
         let grace = self.grace
-        try await withThrowingTaskGroup(of: Finished.self) { group in
+        return try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask {
                 try await Self.pump(client.logs(container, follow: true), output)
                 return .logsEnded
             }
             group.addTask {
-                _ = try await client.waitContainer(container, condition: .notRunning)
-                return .containerStopped
+                .containerStopped(exitCode: try await client.waitContainer(container, condition: .notRunning))
             }
             group.addTask {
                 await kill.wait()
                 try await Self.terminate(container, client, grace: grace)
                 return .killerDone
             }
-            var pending = 2
-            while pending > 0, let finished = try await group.next() {
+            var logsEnded = false
+            var exitCode: Int?
+            while !logsEnded || exitCode == nil, let finished = try await group.next() {
                 switch finished {
-                case .logsEnded, .containerStopped:
-                    pending -= 1
+                case .logsEnded:
+                    logsEnded = true
+                case let .containerStopped(code):
+                    exitCode = code
                 case .killerDone:
                     break
                 }
@@ -79,6 +84,10 @@ struct DockerSupervision: Sendable {
             // The killer is no longer needed; it may be mid-grace or not yet asked.
             group.cancelAll()
             while let _ = try? await group.next() {}
+            guard let exitCode else {
+                throw CancellationError()
+            }
+            return exitCode
         }
     }
 

@@ -71,9 +71,20 @@ public struct ExecRuntime: JobRuntime {
     /// Always `.exec`.
     public var kind: Runtime { .exec }
 
-    /// Nothing to reclaim: an exec job's main process dies with the worker that started it
-    /// (parent-death signal), so no earlier incarnation's job outlives it.
-    public func reclaim(node: NodeID) async throws -> Int { 0 }
+    /// None: an exec job's main process dies with the worker that started it (parent-death
+    /// signal), so no earlier process's job outlives it.
+    public func leftovers(node: NodeID) async throws -> [LeftoverAttempt] { [] }
+
+    /// Nothing is ever left over (see ``leftovers(node:)``).
+    public func discard(_ leftover: LeftoverAttempt) async throws {}
+
+    /// Exec attempts are never left over, so never resumed: throws.
+    public func resume(_ request: RunRequest, output: @escaping JobOutputHandler) async throws -> ExitStatus {
+        throw ExecRuntimeError.cannotResume(request.job)
+    }
+
+    /// Nothing to release: an exec attempt that returned has left no process and no file behind.
+    public func release(_ request: RunRequest) async throws {}
 
     /// The runtime's settings.
     public let configuration: Configuration

@@ -1,3 +1,4 @@
+import ClusterModel
 import Glibc
 
 /// Why this worker cannot run an exec job. Every case is the worker's fault, never the job's: the
@@ -18,6 +19,8 @@ public enum ExecRuntimeError: Error, Hashable, Sendable, CustomStringConvertible
     case spawnResources(errno: Int32)
     /// The runtime's thread pool was shut down.
     case shutDown
+    /// A job was to be resumed, which the exec runtime cannot do: its processes die with the worker.
+    case cannotResume(JobID)
 
     /// One sentence that says what happened and what to do.
     public var description: String {
@@ -34,6 +37,8 @@ public enum ExecRuntimeError: Error, Hashable, Sendable, CustomStringConvertible
             return "The exec runtime could not create a process: \(Self.text(code)); the host is out of resources."
         case .shutDown:
             return "The exec runtime's thread pool is shut down; the worker is stopping."
+        case .cannotResume(let job):
+            return "The exec runtime cannot resume job \(job.rawValue): its process died with the worker that started it."
         }
     }
 

@@ -47,6 +47,27 @@ public struct ExitStatus: Sendable, Hashable {
     public var succeeded: Bool { self.code == 0 }
 }
 
+/// An attempt an earlier process of this node left behind in a runtime: a container that still
+/// runs, or stopped and was not removed.
+public struct LeftoverAttempt: Sendable, Hashable {
+    /// The job, from the container's `titan.job` label.
+    public var job: JobID
+    /// The attempt, from `titan.attempt`.
+    public var attempt: UInt32
+    /// The epoch of the assignment that started it, from `titan.epoch`.
+    public var epoch: Epoch
+    /// The runtime's id of what was left (the container id).
+    public var runtimeID: String
+
+    /// Creates the description of a leftover.
+    public init(job: JobID, attempt: UInt32, epoch: Epoch, runtimeID: String) {
+        self.job = job
+        self.attempt = attempt
+        self.epoch = epoch
+        self.runtimeID = runtimeID
+    }
+}
+
 /// What a runtime tells its caller once a job's process runs.
 public struct StartedJob: Sendable, Hashable {
     /// How the runtime names the running job, for logs and operators: `"pid 1234"` or a container id.
@@ -86,14 +107,24 @@ public typealias JobOutputHandler = @Sendable (LogStreamKind, [UInt8]) async -> 
 /// - Cancelling the calling task kills the job: SIGTERM to its whole process group, SIGKILL after
 ///   the runtime's grace period. `run` still waits for the process, still delivers the output
 ///   written until then, and returns its status with the reason `"cancelled"`.
+/// - What an attempt that returned a status leaves on the host (a stopped container) stays until
+///   ``release(_:)``, which the caller calls once the outcome is safe; an attempt that threw left
+///   nothing.
 public protocol JobRuntime: Sendable {
     /// The runtime this implementation provides.
     var kind: Runtime { get }
 
-    /// Removes whatever an earlier incarnation of this node left running in this runtime (the
-    /// leader has already given those attempts to others) and returns how many it removed.
-    /// Called when an incarnation starts, before it registers.
-    func reclaim(node: NodeID) async throws -> Int
+    /// What an earlier process of this node left in this runtime (containers outlive a worker
+    /// that crashed). Called when an incarnation starts, before it registers; the worker then
+    /// adopts each one (``resume(_:output:)``) or ``discard(_:)``s it.
+    func leftovers(node: NodeID) async throws -> [LeftoverAttempt]
+
+    /// Kills and removes a leftover that is no longer this node's to run.
+    func discard(_ leftover: LeftoverAttempt) async throws
+
+    /// Supervises the leftover attempt `request` to its end as ``run(_:started:output:)`` would
+    /// have (it has started already: no `started`). Throws when there is nothing to supervise.
+    func resume(_ request: RunRequest, output: @escaping JobOutputHandler) async throws -> ExitStatus
 
     /// Runs one attempt of a job to completion; see the protocol's documentation for the contract.
     func run(
@@ -101,4 +132,8 @@ public protocol JobRuntime: Sendable {
         started: @Sendable (StartedJob) async -> Void,
         output: @escaping JobOutputHandler
     ) async throws -> ExitStatus
+
+    /// Removes what the ended attempt `request` left on the host (its stopped container); nothing
+    /// to do for a runtime that leaves nothing. Idempotent.
+    func release(_ request: RunRequest) async throws
 }

@@ -12,8 +12,11 @@ class ClusterTestCase: XCTestCase {
     /// This test's cluster (etcd only; the test starts masters and workers).
     var cluster: LocalCluster!
 
+    /// The lease TTL of the cluster's masters and workers, in seconds.
+    var leaseTTL: Int { 2 }
+
     override func setUp() async throws {
-        cluster = try await LocalCluster.start()
+        cluster = try await LocalCluster.start(leaseTTL: leaseTTL)
     }
 
     override func tearDown() async throws {
@@ -43,6 +46,16 @@ func execJob(_ argv: [String], cpu: Int64 = 100, memory: Int64 = 64 << 20, maxAt
         runtime: .exec,
         command: .argv(argv),
         environment: environment,
+        resources: Resources(cpuMillis: cpu, memoryBytes: memory),
+        maxAttempts: maxAttempts
+    )
+}
+
+/// A docker job (image `busybox:latest`) running a shell script.
+func dockerJob(_ script: String, cpu: Int64 = 100, memory: Int64 = 64 << 20, maxAttempts: UInt32 = 1) -> JobSpec {
+    JobSpec(
+        runtime: .docker,
+        command: .script(script),
         resources: Resources(cpuMillis: cpu, memoryBytes: memory),
         maxAttempts: maxAttempts
     )

@@ -1,6 +1,3 @@
-import ClusterModel
-import EtcdClient
-
 /// The etcd layout of Titan v1 (DESIGN.md §6): one place that spells every key.
 public enum Keys {
     /// Everything Titan v1 stores lives under this prefix.
