@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "WorkerCore",
             dependencies: [
-                "ClusterModel", "CProcessSupport", "DockerClient", "EtcdClient", "TitanClient", "WireProtocol",
+                "ClusterModel", "CProcessSupport", "DockerClient", "EtcdClient", "LogStream", "TitanClient", "WireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "MasterCore",
             dependencies: [
-                "ClusterModel", "Placement", "WireProtocol", "EtcdClient",
+                "ClusterModel", "Placement", "WireProtocol", "EtcdClient", "LogStream",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "titan-cli",
             dependencies: [
-                "TitanClient", "ClusterModel", "Placement", "WireProtocol", "EtcdClient",
+                "TitanClient", "ClusterModel", "Placement", "WireProtocol", "EtcdClient", "LogStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -17,6 +17,31 @@ public enum Keys {
     /// The record of node `id`.
     public static func node(_ id: NodeID) -> String { nodes + id.rawValue }
 
+    /// Prefix of every archived log batch of job `id`.
+    public static func logs(of id: JobID) -> String { logs + id.rawValue + "/" }
+
+    /// Prefix of the archived log batches of one attempt (zero-padded, so keys sort by attempt).
+    public static func logs(of id: JobID, attempt: UInt32) -> String {
+        logs(of: id) + padded(UInt64(attempt), width: 10) + "/"
+    }
+
+    /// The archive batch of an attempt whose first chunk is `firstSeq` (zero-padded: keys sort
+    /// by seq).
+    public static func logBatch(of id: JobID, attempt: UInt32, firstSeq: UInt64) -> String {
+        logs(of: id, attempt: attempt) + padded(firstSeq, width: 20)
+    }
+
+    /// The marker of an attempt whose archive reached its cap: the number of output bytes cut,
+    /// in decimal. Sorts after every batch of the attempt.
+    public static func logCut(of id: JobID, attempt: UInt32) -> String {
+        logs(of: id, attempt: attempt) + "cut"
+    }
+
+    private static func padded(_ value: UInt64, width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
     /// The job id in a job key, or nil for a key outside the jobs prefix.
     public static func jobID(fromKey key: [UInt8]) -> JobID? {
         let text = String(decoding: key, as: UTF8.self)

@@ -12,7 +12,7 @@ struct TitanCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "titan-cli",
         abstract: "The Titan command-line client: submit, status, list, cancel, nodes.",
-        subcommands: [Submit.self, Status.self, List.self, Cancel.self, Nodes.self]
+        subcommands: [Submit.self, Status.self, Logs.self, List.self, Cancel.self, Nodes.self]
     )
 
     /// Parses, runs, and maps failures to the exit codes above with one sentence on stderr.

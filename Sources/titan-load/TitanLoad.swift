@@ -38,7 +38,7 @@ struct TitanLoad: AsyncParsableCommand {
     @Option(help: "Connections submitting in parallel.")
     var connections = 4
 
-    @Option(help: "Give up after this many seconds (default: 120 + 2 × T).")
+    @Option(help: "Give up after this many seconds (default: 120 + 2 × T, plus one second per job with docker, whose engine starts a few containers a second).")
     var deadline: Double?
 
     @Option(help: "Stop following the jobs once all are: placed, running, or final.")
@@ -75,7 +75,7 @@ struct TitanLoad: AsyncParsableCommand {
         let plan = LoadPlan(
             jobs: n, sleepSeconds: t, runtime: runtime, image: image,
             resources: Resources(cpuMillis: cpu, memoryBytes: memory),
-            batch: batch, connections: connections, deadlineSeconds: deadline ?? (120 + 2 * t),
+            batch: batch, connections: connections, deadlineSeconds: deadline ?? (120 + 2 * t + (runtime == .docker ? Double(n) : 0)),
             until: milestone, rate: rate
         )
         let report: LoadReport

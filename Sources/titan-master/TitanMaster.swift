@@ -36,6 +36,9 @@ struct TitanMaster: AsyncParsableCommand {
     @Option(help: "Placement strategy: binpack (fill nodes) or spread.")
     var strategy = "binpack"
 
+    @Option(help: "The most compressed log output archived per job attempt (e.g. 8Mi, 1Gi); past it output is cut and a marker says how much.")
+    var logArchiveCap = "8Mi"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -49,6 +52,9 @@ struct TitanMaster: AsyncParsableCommand {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
             throw ValidationError("--listen '\(listen)' is not host:port with a port from 1 to 65535")
         }
+        guard let archiveCap = parseMemory(logArchiveCap), archiveCap > 0, archiveCap <= Int64(Int.max) else {
+            throw ValidationError("--log-archive-cap '\(logArchiveCap)' is not a size: use e.g. 8Mi")
+        }
         guard leaseTTL >= 2 else { throw ValidationError("--lease-ttl \(leaseTTL) is too short: etcd's minimum is 2 seconds") }
         let host = String(listen[..<colon])
         do {
@@ -60,7 +66,8 @@ struct TitanMaster: AsyncParsableCommand {
                 advertiseAddress: advertise ?? listen,
                 token: try ClusterSettings.token(flag: tokenFile),
                 leaseTTLSeconds: leaseTTL,
-                strategy: strategy
+                strategy: strategy,
+                maxLogArchiveBytes: Int(archiveCap)
             )
             var logger = Logger(label: "titan.master")
             logger.logLevel = level

@@ -24,6 +24,9 @@ public struct MasterConfiguration: Sendable {
     public var leaseTTLSeconds: Int64
     /// Placement strategy.
     public var strategy: PlacementStrategy
+    /// The most compressed log bytes archived per job attempt; output past it is cut (a marker
+    /// says how much).
+    public var maxLogArchiveBytes: Int
 
     /// Creates a configuration.
     public init(
@@ -34,7 +37,8 @@ public struct MasterConfiguration: Sendable {
         advertiseAddress: String,
         token: [UInt8],
         leaseTTLSeconds: Int64,
-        strategy: PlacementStrategy
+        strategy: PlacementStrategy,
+        maxLogArchiveBytes: Int = 8 << 20
     ) {
         self.id = id
         self.etcdEndpoints = etcdEndpoints
@@ -44,6 +48,7 @@ public struct MasterConfiguration: Sendable {
         self.token = token
         self.leaseTTLSeconds = leaseTTLSeconds
         self.strategy = strategy
+        self.maxLogArchiveBytes = maxLogArchiveBytes
     }
 }
 

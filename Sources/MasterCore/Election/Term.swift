@@ -22,8 +22,10 @@ struct Term {
             idPrefix: String(term.revision, radix: 36),
             logger: logger
         )
+        let archiver = LogArchiver(etcd: etcd, fence: term.fence, maxArchiveBytes: configuration.maxLogArchiveBytes)
         let context = ConnectionContext(
             scheduler: scheduler,
+            archiver: archiver,
             queries: JobQueries(etcd: etcd),
             token: configuration.token,
             serverID: configuration.id,
@@ -37,6 +39,10 @@ struct Term {
             }
             group.addTask {
                 await scheduler.runBackground()
+                throw StoreError.stopped
+            }
+            group.addTask {
+                try await archiver.run()
                 throw StoreError.stopped
             }
             let nodesRevision = try await loadNodes(into: scheduler)

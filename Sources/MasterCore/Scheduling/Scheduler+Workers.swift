@@ -23,6 +23,12 @@ extension Scheduler {
         carryOutInBackground(state.workerSynced(node, now: Self.now()))
     }
 
+    /// Whether `chunk` is output of the attempt the job runs now on `node` (else it is stale).
+    public func isCurrent(_ chunk: LogChunk, from node: NodeID) -> Bool {
+        guard let job = state.jobs[chunk.jobID] else { return false }
+        return job.status.node == node && job.status.attempt == chunk.attempt && job.status.state.holdsCapacity
+    }
+
     /// A worker started an attempt. A stale attempt is answered with a kill. The write runs in
     /// the background.
     public func started(_ report: Started, from node: NodeID) {

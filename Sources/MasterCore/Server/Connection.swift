@@ -16,10 +16,13 @@ public struct ConnectionContext: Sendable {
     public var serverID: String
     /// Where connection events are logged.
     public var logger: Logger
+    /// The term's log archiver.
+    public var archiver: LogArchiver
 
     /// Creates a context.
-    public init(scheduler: Scheduler, queries: JobQueries, token: [UInt8], serverID: String, logger: Logger) {
+    public init(scheduler: Scheduler, archiver: LogArchiver, queries: JobQueries, token: [UInt8], serverID: String, logger: Logger) {
         self.scheduler = scheduler
+        self.archiver = archiver
         self.queries = queries
         self.token = token
         self.serverID = serverID
@@ -159,8 +162,14 @@ struct Connection {
             await context.scheduler.workerSynced(node, outbox: outbox)
         case let .ping(ping):
             outbox.send(.pong(ping))
-        case .pong, .logChunk:
-            // Log chunks arrive once the log pipeline lands; until then they are not acked.
+        case let .logChunk(chunk):
+            if await context.scheduler.isCurrent(chunk, from: node) {
+                await context.archiver.receive(chunk, outbox: outbox)
+            } else {
+                // Output of an attempt that is over or moved: nobody wants it; let the worker drop it.
+                outbox.send(.logAck(LogAck(jobID: chunk.jobID, attempt: chunk.attempt, seq: chunk.seq)))
+            }
+        case .pong:
             break
         default:
             outbox.send(.error(ErrorMessage(correlationID: message.correlationID ?? 0, code: .invalidRequest, message: "\(message.type.name ?? "an unknown message") is not a message a worker sends")))

@@ -8,6 +8,8 @@ struct JobRunner: Sendable {
     let kill: KillSignal
     /// Whether the attempt was left by an earlier process and is taken over, not started.
     var resume = false
+    /// Where the job's output goes (the log pipeline).
+    let output: JobOutputHandler
     let onStarted: @Sendable () async -> Void
 
     private enum Outcome: Sendable {
@@ -20,8 +22,6 @@ struct JobRunner: Sendable {
         let timeout = request.spec.timeoutSeconds
         return await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
-                // Output is collected by the log pipeline (a later change); until then it is read and dropped.
-                let output: JobOutputHandler = { _, _ in }
                 do {
                     if resume {
                         return .finished(try await runtime.resume(request, output: output))

@@ -25,11 +25,24 @@ struct Session: Sendable {
                     token: configuration.token
                 ) { connection in
                     logger.info("session open", metadata: ["leader": "\(connection.serverID)", "address": "\(address)"])
-                    await state.attach(connection)
-                    for await push in connection.pushes {
-                        await state.handle(push)
+                    let (outgoing, queue) = AsyncStream.makeStream(of: WireMessage.self)
+                    await withTaskGroup(of: Void.self) { group in
+                        // The one writer: messages leave in the order the state queued them.
+                        group.addTask {
+                            for await message in outgoing {
+                                do {
+                                    try await connection.send(message)
+                                } catch {
+                                    return  // the connection broke; the next session replays
+                                }
+                            }
+                        }
+                        let id = await state.attach(queue)
+                        for await push in connection.pushes {
+                            await state.handle(push)
+                        }
+                        await state.detach(id)
                     }
-                    await state.detach(connection)
                 }
                 backoff = .milliseconds(100)
                 logger.info("session closed; reconnecting")

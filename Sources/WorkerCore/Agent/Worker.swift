@@ -123,11 +123,17 @@ public struct Worker: Sendable {
                     continue
                 }
                 group.addTask {
-                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resume: launch.resume) {
+                    let output: JobOutputHandler = { stream, bytes in
+                        guard !bytes.isEmpty else { return }
+                        await state.log(request.job, epoch: request.epoch, stream: stream, output: bytes)
+                    }
+                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resume: launch.resume, output: output) {
                         await state.started(request.job, epoch: request.epoch)
                     }
                     let status = await runner.run()
                     await state.exited(request.job, epoch: request.epoch, status: status)
+                    // The container holds the output too; it goes once the archive has it all.
+                    await state.outputDurable(request.job, epoch: request.epoch)
                     do {
                         try await runtime.release(request)
                     } catch {

@@ -1,29 +1,34 @@
 import ClusterModel
 import Logging
-import TitanClient
 import WireProtocol
 
-/// One incarnation's jobs and its reports to the leader.
+/// One incarnation's jobs, their output windows and their reports to the leader.
 ///
-/// Jobs outlive sessions: a reconnect (to the same or a new leader) re-sends `Started` for every
-/// running attempt and every `Exited` not yet acknowledged, so no outcome is lost when a leader
-/// dies. Jobs do not outlive the incarnation: losing the lease ends them all.
+/// Jobs outlive sessions: a reconnect (to the same or a new leader) re-sends every unacknowledged
+/// log chunk, a `Started` for every running attempt and every `Exited` not yet acknowledged, then
+/// `Synced`; so no outcome and no output is lost when a leader dies. Jobs do not outlive the
+/// incarnation: losing the lease ends them all.
+///
+/// An attempt's `Exited` is sent only once all its output is durable (its ``LogWindow`` is
+/// empty): a job the leader records as ended has its whole log in the archive.
 ///
 /// Bounded by what the leader assigns: an entry per attempt that runs or whose outcome awaits its
-/// acknowledgement, and the leader assigns no more than the node's declared capacity holds; a
-/// repeated `Assign` replaces nothing.
+/// acknowledgement (the leader assigns no more than the node's declared capacity holds), each
+/// with a window of at most ``LogWindow/maxBytes``; a repeated `Assign` replaces nothing.
 actor WorkerState {
     enum Phase: Sendable {
         case starting
         case running
-        /// Ended; `acked` once the leader said the outcome is durable.
+        /// Ended; the entry goes once the leader says the outcome is durable.
         case exited(ExitStatus)
     }
 
     struct Entry {
         var epoch: Epoch
+        var attempt: UInt32
         var phase: Phase
         let kill: KillSignal
+        var log = LogWindow()
     }
 
     /// A job the supervisor must start, or (`resume`) take over from an earlier process.
@@ -37,7 +42,12 @@ actor WorkerState {
     private let logger: Logger
     private let launches: AsyncStream<Launch>.Continuation
     private var jobs: [JobID: Entry] = [:]
-    private var connection: TitanConnection?
+    /// The current session's outgoing messages, written to the connection in exactly the order
+    /// queued here: an attempt's chunks reach the leader in seq order, even while a replay runs.
+    private var session: (id: UInt64, outgoing: AsyncStream<WireMessage>.Continuation)?
+    private var nextSessionID: UInt64 = 0
+    /// Woken whenever a window shrinks or an entry goes.
+    private let windowChanged = WakeList()
 
     init(node: NodeID, logger: Logger, launches: AsyncStream<Launch>.Continuation) {
         self.node = node
@@ -47,37 +57,38 @@ actor WorkerState {
 
     // MARK: - Session
 
-    /// A session is up: replay what the leader may not know, then say `Synced` (the leader
-    /// runs again whatever it thinks runs here and was not replayed).
-    func attach(_ connection: TitanConnection) async {
-        self.connection = connection
+    /// A session is up, writing what is queued on `outgoing` to its connection in order: replay
+    /// what the leader may not know, then say `Synced` (the leader runs again whatever it thinks
+    /// runs here and was not replayed). Returns the session's id, for ``detach(_:)``.
+    func attach(_ outgoing: AsyncStream<WireMessage>.Continuation) -> UInt64 {
+        nextSessionID += 1
+        session = (nextSessionID, outgoing)
         var held: UInt32 = 0
         for (job, entry) in jobs.sorted(by: { $0.key < $1.key }) {
+            for chunk in entry.log.unacked {
+                send(.logChunk(chunk))
+            }
             switch entry.phase {
             case .starting:
                 continue
-            case .running:
-                await send(.started(Started(jobID: job, epoch: entry.epoch)))
-            case let .exited(status):
-                await send(.exited(Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+            case .exited(let status) where entry.log.isEmpty:
+                send(.exited(Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+            case .running, .exited:
+                // An attempt that ended with output still in flight is reported as running
+                // until that output is durable.
+                send(.started(Started(jobID: job, epoch: entry.epoch)))
             }
             held += 1
         }
-        await send(.synced(Synced(held: held)))
+        send(.synced(Synced(held: held)))
+        return nextSessionID
     }
 
-    /// Takes over an attempt an earlier process of this node left running (or stopped, not yet
-    /// reported): it counts as running and is supervised to its end. Call before the first session.
-    func adopt(_ request: RunRequest) {
-        guard jobs[request.job] == nil else { return }
-        let kill = KillSignal()
-        jobs[request.job] = Entry(epoch: request.epoch, phase: .running, kill: kill)
-        launches.yield(Launch(request: request, kill: kill, resume: true))
-    }
-
-    /// The session ended.
-    func detach(_ connection: TitanConnection) {
-        if self.connection === connection { self.connection = nil }
+    /// The session ended: nothing more is queued for it.
+    func detach(_ id: UInt64) {
+        guard let session, session.id == id else { return }
+        session.outgoing.finish()
+        self.session = nil
     }
 
     /// Handles one push from the leader.
@@ -89,9 +100,12 @@ actor WorkerState {
             guard let entry = jobs[cancel.jobID], entry.epoch <= cancel.epoch else { return }
             logger.info("killing on the leader's request", metadata: ["job.id": "\(cancel.jobID.rawValue)", "job.epoch": "\(cancel.epoch.rawValue)"])
             entry.kill.fire()
+        case let .logAck(ack):
+            acknowledge(ack)
         case let .reportAck(ack):
             if let entry = jobs[ack.jobID], entry.epoch == ack.epoch, case .exited = entry.phase {
                 jobs.removeValue(forKey: ack.jobID)
+                windowChanged.wakeAll()
             }
         case let .error(error):
             logger.warning("the leader reported an error", metadata: ["code": "\(error.code.name)", "message": "\(error.message)"])
@@ -106,38 +120,92 @@ actor WorkerState {
             existing.kill.fire()  // an older attempt of the same job: the leader moved on
         }
         let kill = KillSignal()
-        jobs[assign.jobID] = Entry(epoch: assign.epoch, phase: .starting, kill: kill)
+        jobs[assign.jobID] = Entry(epoch: assign.epoch, attempt: assign.attempt, phase: .starting, kill: kill)
+        windowChanged.wakeAll()
         let request = RunRequest(job: assign.jobID, attempt: assign.attempt, epoch: assign.epoch, node: node, spec: assign.spec)
         launches.yield(Launch(request: request, kill: kill))
+    }
+
+    /// Takes over an attempt an earlier process of this node left running (or stopped, not yet
+    /// reported): it counts as running and is supervised to its end. Call before the first session.
+    func adopt(_ request: RunRequest) {
+        guard jobs[request.job] == nil else { return }
+        let kill = KillSignal()
+        jobs[request.job] = Entry(epoch: request.epoch, attempt: request.attempt, phase: .running, kill: kill)
+        launches.yield(Launch(request: request, kill: kill, resume: true))
+    }
+
+    // MARK: - Output
+
+    /// Takes output of an attempt and sends what is cut of it (``LogWindow``). Waits while the
+    /// attempt's window is full (backpressure); drops the output if the attempt is no longer
+    /// this worker's or the task is cancelled (the incarnation is ending).
+    func log(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: [UInt8]) async {
+        while let entry = jobs[job], entry.epoch == epoch, !entry.log.hasRoom {
+            guard !Task.isCancelled else { return }
+            await windowChanged.wait(since: windowChanged.generation)
+        }
+        guard var entry = jobs[job], entry.epoch == epoch else { return }
+        let chunks = entry.log.take(output, stream: stream, job: job, attempt: entry.attempt)
+        jobs[job] = entry
+        for chunk in chunks {
+            send(.logChunk(chunk))
+        }
+    }
+
+    /// Returns once every chunk of the attempt is durable, the attempt is gone, or the task is
+    /// cancelled: what the job wrote is safe, its container may go.
+    func outputDurable(_ job: JobID, epoch: Epoch) async {
+        while let entry = jobs[job], entry.epoch == epoch, !entry.log.isEmpty {
+            guard !Task.isCancelled else { return }
+            await windowChanged.wait(since: windowChanged.generation)
+        }
+    }
+
+    private func acknowledge(_ ack: LogAck) {
+        guard var entry = jobs[ack.jobID], entry.attempt == ack.attempt, entry.log.acknowledge(through: ack.seq) else { return }
+        let held = entry.log.cutHeld(job: ack.jobID, attempt: entry.attempt)
+        jobs[ack.jobID] = entry
+        windowChanged.wakeAll()
+        for chunk in held {
+            send(.logChunk(chunk))
+        }
+        if case let .exited(status) = entry.phase, entry.log.isEmpty {
+            send(.exited(Exited(jobID: ack.jobID, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+        }
     }
 
     // MARK: - Reports from runners
 
     /// An attempt's process runs.
-    func started(_ job: JobID, epoch: Epoch) async {
+    func started(_ job: JobID, epoch: Epoch) {
         guard var entry = jobs[job], entry.epoch == epoch else { return }
         entry.phase = .running
         jobs[job] = entry
-        await send(.started(Started(jobID: job, epoch: epoch)))
+        send(.started(Started(jobID: job, epoch: epoch)))
     }
 
-    /// An attempt ended; kept until the leader acknowledges it.
-    func exited(_ job: JobID, epoch: Epoch, status: ExitStatus) async {
+    /// An attempt ended; kept until the leader acknowledges it. Reported at once if its output
+    /// is durable, otherwise when the last `LogAck` arrives.
+    func exited(_ job: JobID, epoch: Epoch, status: ExitStatus) {
         guard var entry = jobs[job], entry.epoch == epoch else { return }
         entry.phase = .exited(status)
+        let held = entry.log.cutHeld(job: job, attempt: entry.attempt)
         jobs[job] = entry
-        await send(.exited(Exited(jobID: job, epoch: epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+        for chunk in held {
+            send(.logChunk(chunk))
+        }
+        if entry.log.isEmpty {
+            send(.exited(Exited(jobID: job, epoch: epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+        }
     }
 
     /// Number of attempts this incarnation tracks.
     var count: Int { jobs.count }
 
-    private func send(_ message: WireMessage) async {
-        guard let connection else { return }
-        do {
-            try await connection.send(message)
-        } catch {
-            // The session is going down; the message is replayed on the next attach.
-        }
+    /// Queues a message for the session, if one is up; otherwise (or if the connection breaks
+    /// before it is written) the replay of the next session carries what matters.
+    private func send(_ message: WireMessage) {
+        session?.outgoing.yield(message)
     }
 }

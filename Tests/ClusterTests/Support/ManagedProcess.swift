@@ -94,8 +94,11 @@ final class ManagedProcess: Sendable {
 /// Result of running a program to its end.
 struct ProgramRun: Sendable {
     var exitCode: Int32
-    var stdout: String
-    var stderr: String
+    /// Standard output and error as bytes, exactly as written.
+    var stdoutBytes: Data
+    var stderrBytes: Data
+    var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+    var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
 }
 
 /// Runs `executable` to its end (at most `timeout`), capturing its output in files under `dir`.
@@ -121,8 +124,9 @@ func runProgram(_ executable: String, _ arguments: [String], in dir: String, tim
         }
         try await Task.sleep(for: .milliseconds(20))
     }
-    let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
-    return ProgramRun(exitCode: launched.terminationStatus, stdout: read(outPath), stderr: read(errPath))
+    let read = { (path: String) in FileManager.default.contents(atPath: path) ?? Data() }
+    defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
+    return ProgramRun(exitCode: launched.terminationStatus, stdoutBytes: read(outPath), stderrBytes: read(errPath))
 }
 
 /// A loopback TCP port nobody listens on right now (bind to port 0, read it, close).

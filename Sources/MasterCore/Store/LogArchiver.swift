@@ -1,0 +1,175 @@
+import ClusterModel
+import EtcdClient
+import LogStream
+import NIOCore
+import WireProtocol
+
+/// Appends workers' log chunks to etcd in batches and acknowledges them once durable (DESIGN §5).
+///
+/// ```
+/// LogChunk ─▶ receive: dedupe by seq, cap ─▶ pending per attempt ─┐
+///                                         doorbell ─▶ run: flush ─┴▶ txn [fence] puts ─▶ LogAck(seq)
+/// ```
+/// - **Batches.** A flush writes one value per attempt with pending chunks (key
+///   ``Keys/logBatch(of:attempt:firstSeq:)``, format ``LogArchive``), many attempts per txn, at
+///   most ``maxOpsPerTxn`` puts and ``maxBytesPerTxn`` bytes of values (etcd refuses requests
+///   above 1.5 MiB, and the JSON gateway grows values by a third). Never one write per chunk:
+///   while a txn is in flight the next batch accumulates.
+/// - **An ack means durable.** `LogAck(job, attempt, seq)` goes to the connection that delivered
+///   the chunk once the txn holding it has committed. A chunk at or below the durable seq is a
+///   resend after a reconnect: acknowledged again at once, not written again.
+/// - **The cap.** An attempt's archive holds at most `maxArchiveBytes` of compressed chunks; past
+///   that, chunks are acknowledged but not stored, and the marker ``Keys/logCut(of:attempt:)``
+///   says how many output bytes were cut.
+/// - **Fenced.** Every txn carries the term's fence; a failed fence or etcd error ends `run`,
+///   which ends the term.
+///
+/// Bounded: pending chunks per attempt are bounded by the worker's window (8 MiB), and at most
+/// ``maxTrackedAttempts`` attempts are remembered: past that, those with nothing pending are
+/// forgotten (a later resend of one of their chunks is then archived again, which readers
+/// ignore by seq).
+public actor LogArchiver {
+    /// The most attempts whose dedupe state is kept.
+    static let maxTrackedAttempts = 65_536
+    /// The most operations in one txn (etcd's `--max-txn-ops` default, less the fence).
+    static let maxOpsPerTxn = 127
+    /// The most value bytes in one txn.
+    static let maxBytesPerTxn = 768 << 10
+
+    private struct AttemptKey: Hashable {
+        let job: JobID
+        let attempt: UInt32
+    }
+
+    private struct Attempt {
+        /// The highest seq known durable (written by this term), if any.
+        var durableThrough: UInt64?
+        /// The highest seq received (queued, cut or durable).
+        var lastReceived: UInt64?
+        /// Chunks to write, in seq order.
+        var pending: [LogRecord] = []
+        /// Compressed bytes archived or queued.
+        var storedBytes = 0
+        /// Output bytes cut by the cap (everything after the first chunk that did not fit), and
+        /// whether the marker must be written.
+        var cutBytes: UInt64 = 0
+        var cutChanged = false
+        var cutting = false
+        /// Where to send the acknowledgement: the connection that delivered the latest chunk.
+        var outbox: Outbox?
+    }
+
+    private let etcd: EtcdClient
+    private let fence: Compare
+    private let maxArchiveBytes: Int
+    private var attempts: [AttemptKey: Attempt] = [:]
+    /// Attempts with something to flush, in arrival order.
+    private var dirty: [AttemptKey] = []
+    private var dirtySet: Set<AttemptKey> = []
+    private let doorbell: AsyncStream<Void>.Continuation
+    private let rings: AsyncStream<Void>
+
+    /// Creates an archiver writing through `etcd` under `fence`, keeping at most
+    /// `maxArchiveBytes` of compressed output per attempt.
+    public init(etcd: EtcdClient, fence: Compare, maxArchiveBytes: Int) {
+        self.etcd = etcd
+        self.fence = fence
+        self.maxArchiveBytes = maxArchiveBytes
+        (self.rings, self.doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Takes one chunk of a current attempt, delivered on `outbox`.
+    public func receive(_ chunk: LogChunk, outbox: Outbox) {
+        let key = AttemptKey(job: chunk.jobID, attempt: chunk.attempt)
+        if attempts[key] == nil, attempts.count >= Self.maxTrackedAttempts {
+            attempts = attempts.filter { dirtySet.contains($0.key) }
+        }
+        var attempt = attempts[key] ?? Attempt()
+        attempt.outbox = outbox
+        if let durable = attempt.durableThrough, chunk.seq <= durable {
+            attempts[key] = attempt
+            outbox.send(.logAck(LogAck(jobID: chunk.jobID, attempt: chunk.attempt, seq: durable)))
+            return
+        }
+        if let last = attempt.lastReceived, chunk.seq <= last {
+            attempts[key] = attempt  // a resend of a chunk queued already: acked with its batch
+            return
+        }
+        attempt.lastReceived = chunk.seq
+        let frame = Array(chunk.data.readableBytesView)
+        if attempt.cutting || attempt.storedBytes + frame.count > maxArchiveBytes {
+            attempt.cutting = true
+            attempt.cutBytes += UInt64(chunk.uncompressedLength)
+            attempt.cutChanged = true
+        } else {
+            attempt.storedBytes += frame.count
+            attempt.pending.append(LogRecord(seq: chunk.seq, stream: chunk.stream == .stdout ? 1 : 2, uncompressedLength: chunk.uncompressedLength, frame: frame))
+        }
+        attempts[key] = attempt
+        if dirtySet.insert(key).inserted {
+            dirty.append(key)
+        }
+        doorbell.yield()
+    }
+
+    /// Flushes whenever there is something to flush, until cancelled; throws when a write fails
+    /// (the term must end).
+    public func run() async throws {
+        for await _ in rings {
+            while !dirty.isEmpty {
+                try await flush()
+            }
+        }
+    }
+
+    /// Writes one txn's worth of pending chunks and acknowledges them.
+    private func flush() async throws {
+        var ops: [TxnOp] = []
+        var bytes = 0
+        var written: [(AttemptKey, UInt64?)] = []
+        while let key = dirty.first, ops.count < Self.maxOpsPerTxn - 1, bytes < Self.maxBytesPerTxn {
+            guard var attempt = attempts[key] else {
+                dirty.removeFirst()
+                dirtySet.remove(key)
+                continue
+            }
+            var take = 0
+            var batchBytes = 0
+            for record in attempt.pending {
+                let size = LogArchive.recordHeaderBytes + record.frame.count
+                if take > 0 && bytes + batchBytes + size > Self.maxBytesPerTxn { break }
+                take += 1
+                batchBytes += size
+            }
+            if take > 0 {
+                let batch = Array(attempt.pending.prefix(take))
+                ops.append(.put(key: Keys.logBatch(of: key.job, attempt: key.attempt, firstSeq: batch[0].seq), value: LogArchive.encode(batch)))
+                attempt.pending.removeFirst(take)
+                bytes += batchBytes
+            }
+            if attempt.cutChanged {
+                ops.append(.put(key: Keys.logCut(of: key.job, attempt: key.attempt), value: Array(String(attempt.cutBytes).utf8)))
+                attempt.cutChanged = false
+            }
+            // Acknowledge through the last chunk taken, or everything received if nothing waits.
+            let through = attempt.pending.first.map { $0.seq == 0 ? nil : $0.seq - 1 } ?? attempt.lastReceived
+            written.append((key, through))
+            if attempt.pending.isEmpty {
+                dirty.removeFirst()
+                dirtySet.remove(key)
+            }
+            attempts[key] = attempt
+        }
+        guard !written.isEmpty else { return }
+        if !ops.isEmpty {
+            let outcome = try await etcd.txnOutcome(Txn(compares: [fence], success: ops, failure: []))
+            guard outcome.succeeded else { throw StoreError.notLeader }
+        }
+        for (key, through) in written {
+            guard let through, var attempt = attempts[key] else { continue }
+            attempt.durableThrough = max(attempt.durableThrough ?? 0, through)
+            attempts[key] = attempt
+            attempt.outbox?.send(.logAck(LogAck(jobID: key.job, attempt: key.attempt, seq: through)))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ClusterModel
+import LogStream
+import NIOCore
+import WireProtocol
+
+/// The chunks of one attempt's output that the leader has not yet acknowledged as durable
+/// (DESIGN §5): kept to be sent again after a reconnect, in seq order; and the output read since
+/// the last chunk was cut.
+///
+/// **Cutting chunks.** Output is cut into a chunk at once when nothing of the attempt is in
+/// flight (a line printed by a quiet job reaches the leader without waiting for a timer), and
+/// otherwise held, per stream, until it reaches 64 KiB or an acknowledgement arrives: under load
+/// many small writes (Docker frames are often one line each) become one chunk.
+///
+/// Bounded by ``maxChunks`` and ``maxBytes`` (compressed): when either is reached the attempt's
+/// output is not read further until an acknowledgement makes room (backpressure: the job blocks
+/// on its full pipe, or the engine keeps the rest in the container's log; nothing is dropped).
+struct LogWindow {
+    /// The most chunks in flight per attempt.
+    static let maxChunks = 256
+    /// The most compressed bytes in flight per attempt: enough for 200 MiB/s over a 20 ms
+    /// archiver round trip, and the bound of a worker's memory per running job.
+    static let maxBytes = 8 << 20
+
+    private(set) var unacked: [LogChunk] = []
+    private(set) var bytes = 0
+    /// The seq of the next chunk.
+    private(set) var nextSeq: UInt64 = 0
+    /// Output read but not yet cut, per stream (each under 64 KiB).
+    private var held: [LogStreamKind: [UInt8]] = [:]
+
+    /// Whether another chunk may be sent.
+    var hasRoom: Bool { unacked.count < Self.maxChunks && bytes < Self.maxBytes }
+
+    /// Whether every byte read so far is cut and durable.
+    var isEmpty: Bool { unacked.isEmpty && held.isEmpty }
+
+    /// Takes output of `stream`; returns the chunks to send now (see "Cutting chunks").
+    mutating func take(_ output: [UInt8], stream: LogStreamKind, job: JobID, attempt: UInt32) -> [LogChunk] {
+        var pending = held.removeValue(forKey: stream) ?? []
+        pending.append(contentsOf: output)
+        var cut: [LogChunk] = []
+        while pending.count >= LogArchive.maxChunkBytes {
+            cut.append(append(Array(pending.prefix(LogArchive.maxChunkBytes)), stream: stream, job: job, attempt: attempt))
+            pending.removeFirst(LogArchive.maxChunkBytes)
+        }
+        if !pending.isEmpty {
+            if unacked.isEmpty && cut.isEmpty {
+                cut.append(append(pending, stream: stream, job: job, attempt: attempt))
+            } else {
+                held[stream] = pending
+            }
+        }
+        return cut
+    }
+
+    /// Cuts whatever is held (after an acknowledgement, and when the attempt has ended).
+    mutating func cutHeld(job: JobID, attempt: UInt32) -> [LogChunk] {
+        let streams = held.keys.sorted { $0.rawValue < $1.rawValue }
+        defer { held.removeAll() }
+        return streams.map { append(held[$0]!, stream: $0, job: job, attempt: attempt) }
+    }
+
+    /// Compresses, numbers and keeps a chunk; returns it to send.
+    private mutating func append(_ output: [UInt8], stream: LogStreamKind, job: JobID, attempt: UInt32) -> LogChunk {
+        let frame = LZ4Frame.compress(output)
+        let chunk = LogChunk(
+            jobID: job, attempt: attempt, stream: stream, seq: nextSeq,
+            uncompressedLength: UInt32(output.count), data: ByteBuffer(bytes: frame))
+        nextSeq += 1
+        unacked.append(chunk)
+        bytes += frame.count
+        return chunk
+    }
+
+    /// Drops every chunk up to and including `seq`; returns whether anything was dropped.
+    mutating func acknowledge(through seq: UInt64) -> Bool {
+        let count = unacked.prefix { $0.seq <= seq }.count
+        guard count > 0 else { return false }
+        for chunk in unacked.prefix(count) {
+            bytes -= chunk.data.readableBytes
+        }
+        unacked.removeFirst(count)
+        return true
+    }
+}
