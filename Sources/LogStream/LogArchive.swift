@@ -103,3 +103,44 @@ public enum LogArchiveError: Error, Hashable, Sendable, CustomStringConvertible 
         }
     }
 }
+
+/// Reads one attempt's archive batch by batch (in key order) and hands out each chunk once, in
+/// seq order from `next`; notes the cap's marker.
+public struct LogArchiveCursor: Sendable {
+    /// The next seq wanted; chunks below it are skipped (seen already, or before the start).
+    public private(set) var next: UInt64
+    /// Output bytes the cap cut, once the marker was read.
+    public private(set) var cutBytes: UInt64 = 0
+    private let cutKey: String
+
+    /// A cursor from seq `next` over the archive whose cut marker key is `cutKey`.
+    public init(from next: UInt64 = 0, cutKey: String) {
+        self.next = next
+        self.cutKey = cutKey
+    }
+
+    /// The new chunks of one archive value (the marker gives none).
+    public mutating func take(key: String, value: [UInt8]) throws(LogArchiveError) -> [LogRecord] {
+        if key == cutKey {
+            cutBytes = UInt64(String(decoding: value, as: UTF8.self)) ?? 0
+            return []
+        }
+        var fresh: [LogRecord] = []
+        for record in try LogArchive.decode(value) where record.seq >= next {
+            fresh.append(record)
+            next = record.seq + 1
+        }
+        return fresh
+    }
+
+    /// The new chunks of one archive value; a damaged value gives none (for a server, which
+    /// serves what it can rather than fail every follower).
+    public mutating func take(key: String, value: [UInt8], skippingDamaged: Bool) -> [LogRecord] {
+        (try? take(key: key, value: value)) ?? []
+    }
+
+    /// Moves the cursor past `seq` (a chunk delivered some other way).
+    public mutating func skip(through seq: UInt64) {
+        next = max(next, seq + 1)
+    }
+}

@@ -48,4 +48,13 @@ extension TitanConnection {
             throw TitanClientError.protocolViolation("WatchJobs was not answered with Subscribed")
         }
     }
+
+    /// Follows an attempt's output: once this returns, `pushes` carries its `LogChunk`s from
+    /// `fromSeq` (archived, then live) and then one `LogEnd`.
+    public func followLogs(_ job: JobID, attempt: UInt32, streams: Set<LogStreamKind>, fromSeq: UInt64) async throws {
+        let request = FollowLogs(correlationID: 0, jobID: job, attempt: attempt, streams: streams, fromSeq: fromSeq)
+        guard case .subscribed = try await self.request({ var follow = request; follow.correlationID = $0; return .followLogs(follow) }) else {
+            throw TitanClientError.protocolViolation("FollowLogs was not answered with Subscribed")
+        }
+    }
 }

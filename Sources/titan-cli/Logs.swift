@@ -26,9 +26,13 @@ struct Logs: AsyncParsableCommand {
     @Option(help: "Only the last N lines (of the streams shown, in the order they were read).")
     var tail: Int?
 
+    @Flag(name: [.short, .long], help: "Then print the output as it is written, until the job ends; exit with the job's exit code.")
+    var follow = false
+
     func validate() throws {
         if let tail, tail < 0 { throw ValidationError("--tail \(tail) is negative: give a number of lines, 0 or more") }
         if let attempt, attempt < 1 { throw ValidationError("--attempt 0 does not exist: attempts count from 1") }
+        if follow, tail != nil { throw ValidationError("--tail and --follow do not go together: --follow prints everything") }
     }
 
     func run() async throws {
@@ -43,6 +47,10 @@ struct Logs: AsyncParsableCommand {
         let attempt = self.attempt ?? last
         guard attempt <= last else {
             throw CLIFailure("job \(id.rawValue) has no attempt \(attempt): its attempts are 1 to \(last)")
+        }
+        if follow {
+            try await LogFollower(cluster: cluster, job: id, attempt: attempt, streams: stream.map { [$0] } ?? [.stdout, .stderr]).run()
+            return
         }
         let etcd = EtcdClient(endpoints: try ClusterSettings.etcdEndpoints(flag: cluster.etcd))
         defer { etcd.shutdown() }
@@ -71,30 +79,21 @@ struct ArchiveReader {
     /// cap cut. Batches overlap only after a leader fail-over; a seq seen already is skipped.
     func read(_ body: (LogRecord) throws -> Void) async throws -> UInt64 {
         let prefix = Keys.logs(of: job, attempt: attempt)
-        let cutKey = Keys.logCut(of: job, attempt: attempt)
+        var cursor = LogArchiveCursor(cutKey: Keys.logCut(of: job, attempt: attempt))
         var start = Array(prefix.utf8)
         let end = prefixEnd(prefix)
-        var next: UInt64 = 0
-        var cut: UInt64 = 0
         while true {
             let page = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: Self.batchesPerPage))
             for kv in page.kvs {
-                if kv.keyString == cutKey {
-                    cut = UInt64(String(decoding: kv.value, as: UTF8.self)) ?? 0
-                    continue
-                }
-                let records: [LogRecord]
                 do {
-                    records = try LogArchive.decode(kv.value)
-                } catch {
+                    for record in try cursor.take(key: kv.keyString, value: kv.value) {
+                        try body(record)
+                    }
+                } catch let error as LogArchiveError {
                     throw CLIFailure("the log archive of job \(job.rawValue) is damaged at \(kv.keyString): \(error)")
                 }
-                for record in records where record.seq >= next {
-                    try body(record)
-                    next = record.seq + 1
-                }
             }
-            guard page.more, let last = page.kvs.last else { return cut }
+            guard page.more, let last = page.kvs.last else { return cursor.cutBytes }
             start = last.key + [0]
         }
     }

@@ -16,13 +16,14 @@ struct Term {
 
     func run() async throws {
         let committer = GroupCommitter(etcd: etcd, fence: term.fence)
+        let archiver = LogArchiver(etcd: etcd, fence: term.fence, maxArchiveBytes: configuration.maxLogArchiveBytes)
         let scheduler = Scheduler(
             committer: committer,
+            archiver: archiver,
             strategy: configuration.strategy,
             idPrefix: String(term.revision, radix: 36),
             logger: logger
         )
-        let archiver = LogArchiver(etcd: etcd, fence: term.fence, maxArchiveBytes: configuration.maxLogArchiveBytes)
         let context = ConnectionContext(
             scheduler: scheduler,
             archiver: archiver,

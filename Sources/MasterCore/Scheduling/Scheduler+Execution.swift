@@ -87,6 +87,7 @@ extension Scheduler {
             }
         }
         var published: Set<JobID> = []
+        var ended: [(JobID, JobStatus)] = []
         for action in change.followUps {
             switch action {
             case let .assign(id, node):
@@ -100,12 +101,17 @@ extension Scheduler {
                 // lost node, then placed at once) was written once and is announced once.
                 guard published.insert(id).inserted, let status = change.snapshots[id] ?? state.jobs[id]?.status else { continue }
                 publish(JobEvent(jobID: id, status: status))
+                ended.append((id, status))
             case .persist, .kill:
                 continue
             }
         }
         if let (node, ack) = change.ack {
             workers[node]?.send(.reportAck(ack))
+        }
+        // Log followers of an attempt that is over get their LogEnd.
+        for (id, status) in ended where status.state.isFinal || status.attempt > 1 {
+            await archiver?.jobChanged(id, status: status)
         }
     }
 

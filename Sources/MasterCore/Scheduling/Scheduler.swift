@@ -14,6 +14,8 @@ import WireProtocol
 /// actor re-checks what it is about to send, since other calls may have run meanwhile.
 public actor Scheduler {
     let committer: GroupCommitter
+    /// The term's log archiver, told when jobs change so that log followers see their end.
+    let archiver: LogArchiver?
     let logger: Logger
     let idPrefix: String
     var state: ClusterState
@@ -38,8 +40,9 @@ public actor Scheduler {
 
     /// Creates the scheduler of a term whose writes go through `committer`. Job ids start with
     /// `idPrefix`, which must be unique to the term (the term's revision, in base 36).
-    public init(committer: GroupCommitter, strategy: PlacementStrategy, idPrefix: String, logger: Logger) {
+    public init(committer: GroupCommitter, archiver: LogArchiver? = nil, strategy: PlacementStrategy, idPrefix: String, logger: Logger) {
         self.committer = committer
+        self.archiver = archiver
         self.state = ClusterState(strategy: strategy)
         self.idPrefix = idPrefix
         self.logger = logger

@@ -1,4 +1,5 @@
 import ClusterModel
+import NIOCore
 import WireProtocol
 
 extension Connection {
@@ -36,7 +37,7 @@ extension Connection {
             await scheduler.subscribe(outbox, jobs: request.jobIDs.isEmpty ? nil : Set(request.jobIDs))
             outbox.send(.subscribed(Subscribed(correlationID: request.correlationID)))
         case let .followLogs(request):
-            fail(request.correlationID, .unavailable, "logs are not collected by this version of Titan yet")
+            try await follow(request)
         case let .ping(ping):
             outbox.send(.pong(ping))
         case .pong:
@@ -44,6 +45,41 @@ extension Connection {
         default:
             fail(message.correlationID ?? 0, .invalidRequest, "\(message.type.name ?? "an unknown message") is not a request a client sends")
         }
+    }
+
+    /// `FollowLogs`: registers the follower first (so no live chunk is missed), sends the
+    /// archive from `fromSeq`, then hands over to the archiver for the live chunks and `LogEnd`.
+    private func follow(_ request: FollowLogs) async throws {
+        guard !request.streams.isEmpty else {
+            return fail(request.correlationID, .invalidRequest, "FollowLogs asks for no stream: ask for stdout, stderr or both")
+        }
+        var found = await context.scheduler.job(request.jobID)
+        if found == nil { found = try await context.queries.job(request.jobID) }
+        guard let job = found else {
+            return fail(request.correlationID, .notFound, "job \(request.jobID.rawValue) does not exist: check the id with titan-cli list")
+        }
+        let attempt = request.attempt == 0 ? job.status.attempt : request.attempt
+        guard attempt <= job.status.attempt else {
+            return fail(request.correlationID, .invalidRequest, "job \(request.jobID.rawValue) has no attempt \(attempt): its attempts are 1 to \(job.status.attempt)")
+        }
+        let archiver = context.archiver
+        let id = await archiver.follow(job: job.id, attempt: attempt, streams: request.streams, from: request.fromSeq, outbox: outbox)
+        outbox.send(.subscribed(Subscribed(correlationID: request.correlationID)))
+        // What the job is now, read after registering: an end from now on reaches the follower.
+        var latest = await context.scheduler.job(request.jobID)
+        if latest == nil { latest = try await context.queries.job(request.jobID) }
+        if let status = latest?.status {
+            await archiver.jobChanged(job.id, status: status)
+        }
+        let outbox = self.outbox
+        let next = try await context.queries.archivedLogs(of: job.id, attempt: attempt, from: request.fromSeq) { record in
+            let stream: LogStreamKind = record.stream == 2 ? .stderr : .stdout
+            guard request.streams.contains(stream) else { return }
+            outbox.send(.logChunk(LogChunk(
+                jobID: job.id, attempt: attempt, stream: stream, seq: record.seq,
+                uncompressedLength: record.uncompressedLength, data: ByteBuffer(bytes: record.frame))))
+        }
+        await archiver.caughtUp(id, job: job.id, attempt: attempt, next: next)
     }
 
     func fail(_ correlationID: UInt64, _ code: WireErrorCode, _ text: String) {

@@ -125,7 +125,9 @@ struct Connection {
         outbox.close()
         switch phase {
         case let .worker(node): await context.scheduler.workerDisconnected(node, outbox: outbox)
-        case .client: await context.scheduler.unsubscribe(outbox)
+        case .client:
+            await context.scheduler.unsubscribe(outbox)
+            await context.archiver.unfollow(outbox)
         case .awaitingHello: break
         }
     }

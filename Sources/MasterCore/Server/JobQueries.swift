@@ -1,6 +1,7 @@
 import ClusterModel
 import EtcdClient
 import Foundation
+import LogStream
 import WireProtocol
 
 /// Reads of job records that only etcd holds: the leader keeps live jobs in memory and
@@ -22,6 +23,25 @@ public struct JobQueries: Sendable {
     public func job(_ id: JobID) async throws -> JobDetails? {
         guard let kv = try await etcd.get(Keys.job(id)) else { return nil }
         return try JSONDecoder().decode(JobDetails.self, from: Data(kv.value))
+    }
+
+    /// Calls `body` with each archived chunk of an attempt from seq `from`, in seq order, a few
+    /// batches per read; returns the next seq after the last one handed out.
+    public func archivedLogs(
+        of job: JobID, attempt: UInt32, from: UInt64, _ body: (LogRecord) -> Void
+    ) async throws -> UInt64 {
+        let prefix = Keys.logs(of: job, attempt: attempt)
+        var cursor = LogArchiveCursor(from: from, cutKey: Keys.logCut(of: job, attempt: attempt))
+        var start = Array(prefix.utf8)
+        let end = prefixEnd(prefix)
+        while true {
+            let page = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: 4))
+            for kv in page.kvs {
+                cursor.take(key: kv.keyString, value: kv.value, skippingDamaged: true).forEach(body)
+            }
+            guard page.more, let last = page.kvs.last else { return cursor.next }
+            start = last.key + [0]
+        }
     }
 
     /// One page of jobs in id order after `request.after`, filtered by state and node, with

@@ -36,18 +36,20 @@ public actor LogArchiver {
     /// The most value bytes in one txn.
     static let maxBytesPerTxn = 768 << 10
 
-    private struct AttemptKey: Hashable {
+    struct AttemptKey: Hashable {
         let job: JobID
         let attempt: UInt32
     }
 
-    private struct Attempt {
+    struct Attempt {
         /// The highest seq known durable (written by this term), if any.
         var durableThrough: UInt64?
         /// The highest seq received (queued, cut or durable).
         var lastReceived: UInt64?
         /// Chunks to write, in seq order.
         var pending: [LogRecord] = []
+        /// Chunks in the txn in flight (one flush at a time): not durable yet, not pending either.
+        var writing: [LogRecord] = []
         /// Compressed bytes archived or queued.
         var storedBytes = 0
         /// Output bytes cut by the cap (everything after the first chunk that did not fit), and
@@ -62,7 +64,10 @@ public actor LogArchiver {
     private let etcd: EtcdClient
     private let fence: Compare
     private let maxArchiveBytes: Int
-    private var attempts: [AttemptKey: Attempt] = [:]
+    var attempts: [AttemptKey: Attempt] = [:]
+    /// Clients following an attempt's output (``follow(_:outbox:)``).
+    var followers: [AttemptKey: [UInt64: Follower]] = [:]
+    var nextFollowerID: UInt64 = 0
     /// Attempts with something to flush, in arrival order.
     private var dirty: [AttemptKey] = []
     private var dirtySet: Set<AttemptKey> = []
@@ -82,7 +87,7 @@ public actor LogArchiver {
     public func receive(_ chunk: LogChunk, outbox: Outbox) {
         let key = AttemptKey(job: chunk.jobID, attempt: chunk.attempt)
         if attempts[key] == nil, attempts.count >= Self.maxTrackedAttempts {
-            attempts = attempts.filter { dirtySet.contains($0.key) }
+            attempts = attempts.filter { dirtySet.contains($0.key) || followers[$0.key] != nil }
         }
         var attempt = attempts[key] ?? Attempt()
         attempt.outbox = outbox
@@ -95,6 +100,7 @@ public actor LogArchiver {
             attempts[key] = attempt  // a resend of a chunk queued already: acked with its batch
             return
         }
+        forward(chunk, key: key)
         attempt.lastReceived = chunk.seq
         let frame = Array(chunk.data.readableBytesView)
         if attempt.cutting || attempt.storedBytes + frame.count > maxArchiveBytes {
@@ -145,6 +151,7 @@ public actor LogArchiver {
                 let batch = Array(attempt.pending.prefix(take))
                 ops.append(.put(key: Keys.logBatch(of: key.job, attempt: key.attempt, firstSeq: batch[0].seq), value: LogArchive.encode(batch)))
                 attempt.pending.removeFirst(take)
+                attempt.writing += batch
                 bytes += batchBytes
             }
             if attempt.cutChanged {
@@ -166,6 +173,7 @@ public actor LogArchiver {
             guard outcome.succeeded else { throw StoreError.notLeader }
         }
         for (key, through) in written {
+            attempts[key]?.writing.removeAll()
             guard let through, var attempt = attempts[key] else { continue }
             attempt.durableThrough = max(attempt.durableThrough ?? 0, through)
             attempts[key] = attempt
