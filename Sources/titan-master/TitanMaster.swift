@@ -39,6 +39,9 @@ struct TitanMaster: AsyncParsableCommand {
     @Option(help: "The most compressed log output archived per job attempt (e.g. 8Mi, 1Gi); past it output is cut and a marker says how much.")
     var logArchiveCap = "8Mi"
 
+    @Option(help: "How long finished jobs and their logs are kept, e.g. 90s, 30m, 24h, 7d; 0 keeps them for ever.")
+    var retention = "24h"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -55,6 +58,9 @@ struct TitanMaster: AsyncParsableCommand {
         guard let archiveCap = parseMemory(logArchiveCap), archiveCap > 0, archiveCap <= Int64(Int.max) else {
             throw ValidationError("--log-archive-cap '\(logArchiveCap)' is not a size: use e.g. 8Mi")
         }
+        guard let keep = parseDuration(retention) else {
+            throw ValidationError("--retention '\(retention)' is not a duration: use e.g. 90s, 30m, 24h or 7d (0 keeps jobs for ever)")
+        }
         guard leaseTTL >= 2 else { throw ValidationError("--lease-ttl \(leaseTTL) is too short: etcd's minimum is 2 seconds") }
         let host = String(listen[..<colon])
         do {
@@ -67,7 +73,8 @@ struct TitanMaster: AsyncParsableCommand {
                 token: try ClusterSettings.token(flag: tokenFile),
                 leaseTTLSeconds: leaseTTL,
                 strategy: strategy,
-                maxLogArchiveBytes: Int(archiveCap)
+                maxLogArchiveBytes: Int(archiveCap),
+                retention: keep == 0 ? nil : .seconds(keep)
             )
             var logger = Logger(label: "titan.master")
             logger.logLevel = level
@@ -94,4 +101,18 @@ struct MasterService: Service {
             try await master.run()
         }
     }
+}
+
+/// Seconds in `text`: a number with an optional unit s, m, h or d; nil when it is not one.
+func parseDuration(_ text: String) -> Int64? {
+    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+    var digits = Substring(text)
+    var scale: Int64 = 1
+    if let last = text.last, let unit = units[last] {
+        digits = text.dropLast()
+        scale = unit
+    }
+    guard let value = Int64(digits), value >= 0 else { return nil }
+    let (seconds, overflow) = value.multipliedReportingOverflow(by: scale)
+    return overflow ? nil : seconds
 }

@@ -27,6 +27,8 @@ public struct MasterConfiguration: Sendable {
     /// The most compressed log bytes archived per job attempt; output past it is cut (a marker
     /// says how much).
     public var maxLogArchiveBytes: Int
+    /// How long a finished job and its logs are kept; nil keeps them for ever.
+    public var retention: Duration?
 
     /// Creates a configuration.
     public init(
@@ -38,7 +40,8 @@ public struct MasterConfiguration: Sendable {
         token: [UInt8],
         leaseTTLSeconds: Int64,
         strategy: PlacementStrategy,
-        maxLogArchiveBytes: Int = 8 << 20
+        maxLogArchiveBytes: Int = 8 << 20,
+        retention: Duration? = .seconds(24 * 3600)
     ) {
         self.id = id
         self.etcdEndpoints = etcdEndpoints
@@ -49,6 +52,7 @@ public struct MasterConfiguration: Sendable {
         self.leaseTTLSeconds = leaseTTLSeconds
         self.strategy = strategy
         self.maxLogArchiveBytes = maxLogArchiveBytes
+        self.retention = retention
     }
 }
 

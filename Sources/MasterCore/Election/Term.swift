@@ -46,6 +46,13 @@ struct Term {
                 try await archiver.run()
                 throw StoreError.stopped
             }
+            if let retention = configuration.retention {
+                let sweeper = RetentionSweeper(etcd: etcd, fence: term.fence, retention: retention, logger: logger)
+                group.addTask {
+                    try await sweeper.run()
+                    throw StoreError.stopped
+                }
+            }
             let nodesRevision = try await loadNodes(into: scheduler)
             try await loadJobs(into: scheduler)
             try await scheduler.restoreFinished()
