@@ -71,10 +71,11 @@ struct TitanBench: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         try await client.deleteRange(prefix: prefix)
         let rate = Double(puts) / seconds
+        let mibPerSecond = rate * Double(valueBytes) / Double(1 << 20)
         if json {
-            print("{\"puts\": \(puts), \"per_txn\": \(perTxn), \"in_flight\": \(inFlight), \"value_bytes\": \(valueBytes), \"seconds\": \(String(format: "%.3f", seconds)), \"puts_per_s\": \(String(format: "%.1f", rate))}")
+            print("{\"puts\": \(puts), \"per_txn\": \(perTxn), \"in_flight\": \(inFlight), \"value_bytes\": \(valueBytes), \"seconds\": \(String(format: "%.3f", seconds)), \"puts_per_s\": \(String(format: "%.1f", rate)), \"mib_per_s\": \(String(format: "%.1f", mibPerSecond))}")
         } else {
-            print(String(format: "etcd batched writes: %d puts of %d B in txns of %d, %d in flight: %.2f s, %.0f puts/s", puts, valueBytes, perTxn, inFlight, seconds, rate))
+            print(String(format: "etcd batched writes: %d puts of %d B in txns of %d, %d in flight: %.2f s, %.0f puts/s, %.1f MiB/s", puts, valueBytes, perTxn, inFlight, seconds, rate, mibPerSecond))
         }
     }
 }

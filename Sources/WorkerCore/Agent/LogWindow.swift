@@ -7,10 +7,11 @@ import WireProtocol
 /// (DESIGN §5): kept to be sent again after a reconnect, in seq order; and the output read since
 /// the last chunk was cut.
 ///
-/// **Cutting chunks.** Output is cut into a chunk at once when nothing of the attempt is in
-/// flight (a line printed by a quiet job reaches the leader without waiting for a timer), and
-/// otherwise held, per stream, until it reaches 64 KiB or an acknowledgement arrives: under load
-/// many small writes (Docker frames are often one line each) become one chunk.
+/// **Cutting chunks.** Output is cut into a chunk at once while fewer than ``eagerChunks`` of the
+/// attempt's chunks are in flight (a line printed by a quiet job reaches the leader without
+/// waiting for a timer or an archive write), and otherwise held, per stream, until it reaches
+/// 64 KiB or an acknowledgement arrives: under load many small writes (Docker frames are often
+/// one line each) become one chunk.
 ///
 /// Bounded by ``maxChunks`` and ``maxBytes`` (compressed): when either is reached the attempt's
 /// output is not read further until an acknowledgement makes room (backpressure: the job blocks
@@ -18,6 +19,8 @@ import WireProtocol
 struct LogWindow {
     /// The most chunks in flight per attempt.
     static let maxChunks = 256
+    /// Below this many chunks in flight, output is sent as soon as it is read.
+    static let eagerChunks = 8
     /// The most compressed bytes in flight per attempt: enough for 200 MiB/s over a 20 ms
     /// archiver round trip, and the bound of a worker's memory per running job.
     static let maxBytes = 8 << 20
@@ -45,7 +48,7 @@ struct LogWindow {
             pending.removeFirst(LogArchive.maxChunkBytes)
         }
         if !pending.isEmpty {
-            if unacked.isEmpty && cut.isEmpty {
+            if unacked.count < Self.eagerChunks && cut.isEmpty {
                 cut.append(append(pending, stream: stream, job: job, attempt: attempt))
             } else {
                 held[stream] = pending
