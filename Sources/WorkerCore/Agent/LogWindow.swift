@@ -19,8 +19,10 @@ import WireProtocol
 struct LogWindow {
     /// The most chunks in flight per attempt.
     static let maxChunks = 256
-    /// Below this many chunks in flight, output is sent as soon as it is read.
-    static let eagerChunks = 8
+    /// Below this many chunks in flight, output is sent as soon as it is read: enough that a
+    /// job printing a line every few milliseconds never waits for an archive write (one etcd
+    /// txn can take 100 ms when it syncs), few enough that a flood of tiny writes is gathered.
+    static let eagerChunks = 64
     /// The most compressed bytes in flight per attempt: enough for 200 MiB/s over a 20 ms
     /// archiver round trip, and the bound of a worker's memory per running job.
     static let maxBytes = 8 << 20
