@@ -107,4 +107,24 @@ final class LogTests: ClusterTestCase {
         XCTAssertTrue(
             logs.stderr.contains("reached its cap; \(4_194_304 - kept) more bytes of output were cut"), logs.stderr)
     }
+
+    func testACancelledJobsLastWordsAreArchived() async throws {
+        try await startCluster(workers: [("w1", "2", "2Gi")])
+        let cluster = self.cluster!
+        let id = try await cluster.withClient {
+            try await $0.submitAll([scriptJob("trap 'echo bye; exit 143' TERM; echo up; while true; do sleep 0.1; done")])
+        }[0]
+        try await waitUntil("the job running", timeout: .seconds(20)) { try await cluster.job(id).status.state == .running }
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await cluster.withClient { try await $0.cancel(id) }
+        var text = ""
+        try await waitUntil("the output written after the cancel archived", timeout: .seconds(20)) {
+            text = try await runProgram(
+                cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
+                in: cluster.root
+            ).stdout
+            return text == "up\nbye\n"
+        }
+        XCTAssertEqual(text, "up\nbye\n")
+    }
 }

@@ -52,6 +52,10 @@ extension Scheduler {
                 change.snapshots[id] = tracked.status
             case let .kill(id, node, epoch):
                 workers[node]?.send(.cancel(Cancel(jobID: id, epoch: epoch)))
+                // What the attempt prints until it dies still goes to its archive.
+                if let attempt = state.jobs[id]?.status.attempt {
+                    killedAttempts.remember(id, attempt: attempt, node: node)
+                }
             case .assign, .publish:
                 change.followUps.append(action)
             }

@@ -24,9 +24,12 @@ extension Scheduler {
     }
 
     /// Whether `chunk` is output of the attempt the job runs now on `node` (else it is stale).
+    /// Output of an attempt killed by a cancel counts too (the most recent ``KilledAttempts/limit``).
     public func isCurrent(_ chunk: LogChunk, from node: NodeID) -> Bool {
-        guard let job = state.jobs[chunk.jobID] else { return false }
-        return job.status.node == node && job.status.attempt == chunk.attempt && job.status.state.holdsCapacity
+        if let job = state.jobs[chunk.jobID], job.status.node == node, job.status.attempt == chunk.attempt, job.status.state.holdsCapacity {
+            return true
+        }
+        return killedAttempts.contains(chunk.jobID, attempt: chunk.attempt, node: node)
     }
 
     /// A worker started an attempt. A stale attempt is answered with a kill. The write runs in
