@@ -135,12 +135,7 @@ public struct LogArchiveCursor: Sendable {
 
     /// The new chunks of one archive value; a damaged value gives none (for a server, which
     /// serves what it can rather than fail every follower).
-    public mutating func take(key: String, value: [UInt8], skippingDamaged: Bool) -> [LogRecord] {
+    public mutating func takeSkippingDamaged(key: String, value: [UInt8]) -> [LogRecord] {
         (try? take(key: key, value: value)) ?? []
-    }
-
-    /// Moves the cursor past `seq` (a chunk delivered some other way).
-    public mutating func skip(through seq: UInt64) {
-        next = max(next, seq + 1)
     }
 }

@@ -78,12 +78,8 @@ struct ArchiveReader {
     /// Calls `body` with every archived chunk in seq order and returns how many output bytes the
     /// cap cut. Batches overlap only after a leader fail-over; a seq seen already is skipped.
     func read(_ body: (LogRecord) throws -> Void) async throws -> UInt64 {
-        let prefix = Keys.logs(of: job, attempt: attempt)
         var cursor = LogArchiveCursor(cutKey: Keys.logCut(of: job, attempt: attempt))
-        var start = Array(prefix.utf8)
-        let end = prefixEnd(prefix)
-        while true {
-            let page = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: Self.batchesPerPage))
+        try await etcd.forEachPage(prefix: Keys.logs(of: job, attempt: attempt), pageSize: Self.batchesPerPage) { page in
             for kv in page.kvs {
                 do {
                     for record in try cursor.take(key: kv.keyString, value: kv.value) {
@@ -93,9 +89,8 @@ struct ArchiveReader {
                     throw CLIFailure("the log archive of job \(job.rawValue) is damaged at \(kv.keyString): \(error)")
                 }
             }
-            guard page.more, let last = page.kvs.last else { return cursor.cutBytes }
-            start = last.key + [0]
         }
+        return cursor.cutBytes
     }
 }
 

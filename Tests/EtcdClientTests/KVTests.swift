@@ -55,6 +55,21 @@ final class KVTests: EtcdTestCase {
         XCTAssertEqual(explicit.kvs.map(\.keyString), [key("jobs/b"), key("jobs/c")])
     }
 
+    func testForEachPageReadsEveryKeyOfThePrefixInOrder() async throws {
+        for index in 0..<25 {
+            try await client.put(key: key("paged/\(String(format: "%02d", index))"), value: "v\(index)")
+        }
+        try await client.put(key: key("paged0"), value: "outside the prefix")
+        var pages: [Int] = []
+        var values: [String] = []
+        try await client.forEachPage(prefix: key("paged/"), pageSize: 7) { page in
+            pages.append(page.kvs.count)
+            values += page.kvs.map { String(decoding: $0.value, as: UTF8.self) }
+        }
+        XCTAssertEqual(pages, [7, 7, 7, 4])
+        XCTAssertEqual(values, (0..<25).map { "v\($0)" })
+    }
+
     func testRangeAtAnOlderRevisionSeesTheOldValue() async throws {
         let first = try await client.put(key: key("r"), value: "old")
         try await client.put(key: key("r"), value: "new")

@@ -54,6 +54,22 @@ extension EtcdClient {
         ))
     }
 
+    /// Reads every key that starts with `prefix`, `pageSize` keys per request, in key order,
+    /// calling `body` with each page. Each page is read at the newest revision (the pages are not
+    /// one snapshot); a key written behind the cursor meanwhile is not seen.
+    public func forEachPage(
+        prefix: some EtcdBytes, pageSize: Int64, _ body: (RangeResponse) async throws -> Void
+    ) async throws {
+        var start = prefix.etcdBytes
+        let end = prefixEnd(prefix)
+        while true {
+            let page = try await range(RangeRequest(key: start, rangeEnd: end, limit: pageSize))
+            try await body(page)
+            guard page.more, let last = page.kvs.last else { return }
+            start = last.key + [0]
+        }
+    }
+
     /// The value of one key, or `nil` when the key does not exist.
     public func get(_ key: some EtcdBytes) async throws -> KeyValue? {
         try await range(RangeRequest(key: key)).kvs.first

@@ -79,12 +79,9 @@ struct Term {
 
     /// Restores every live job, reading the job records a page at a time.
     private func loadJobs(into scheduler: Scheduler) async throws {
-        var start = Array(Keys.jobs.utf8)
-        let end = prefixEnd(Keys.jobs)
-        while true {
-            let response = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: 1000))
+        try await etcd.forEachPage(prefix: Keys.jobs, pageSize: 1000) { page in
             var live: [(job: JobDetails, nodeLease: Int64?, revision: Int64)] = []
-            for kv in response.kvs {
+            for kv in page.kvs {
                 guard let (job, nodeLease) = try? JobRecord.decodeWithLease(kv.value) else {
                     logger.warning("skipping an unreadable job record", metadata: ["key": "\(String(decoding: kv.key, as: UTF8.self))"])
                     continue
@@ -92,8 +89,6 @@ struct Term {
                 if !job.status.state.isFinal { live.append((job, nodeLease, kv.modRevision)) }
             }
             try await scheduler.restore(live)
-            guard response.more, let last = response.kvs.last else { return }
-            start = last.key + [0]
         }
     }
 

@@ -30,18 +30,13 @@ public struct JobQueries: Sendable {
     public func archivedLogs(
         of job: JobID, attempt: UInt32, from: UInt64, _ body: (LogRecord) -> Void
     ) async throws -> UInt64 {
-        let prefix = Keys.logs(of: job, attempt: attempt)
         var cursor = LogArchiveCursor(from: from, cutKey: Keys.logCut(of: job, attempt: attempt))
-        var start = Array(prefix.utf8)
-        let end = prefixEnd(prefix)
-        while true {
-            let page = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: 4))
+        try await etcd.forEachPage(prefix: Keys.logs(of: job, attempt: attempt), pageSize: 4) { page in
             for kv in page.kvs {
-                cursor.take(key: kv.keyString, value: kv.value, skippingDamaged: true).forEach(body)
+                cursor.takeSkippingDamaged(key: kv.keyString, value: kv.value).forEach(body)
             }
-            guard page.more, let last = page.kvs.last else { return cursor.next }
-            start = last.key + [0]
         }
+        return cursor.next
     }
 
     /// One page of jobs in id order after `request.after`, filtered by state and node, with

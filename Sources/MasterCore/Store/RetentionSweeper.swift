@@ -63,12 +63,9 @@ struct RetentionSweeper: Sendable {
         }
         let retentionMillis = UInt64(retention.components.seconds) * 1000 + UInt64(retention.components.attoseconds / 1_000_000_000_000_000)
         let cutoff = now.rawValue > retentionMillis ? now.rawValue - retentionMillis : 0
-        var start = Array(Keys.jobs.utf8)
-        let end = prefixEnd(Keys.jobs)
         var revision: Int64 = 0
         var deleted = 0
-        while true {
-            let page = try await etcd.range(RangeRequest(key: start, rangeEnd: end, limit: Self.pageSize))
+        try await etcd.forEachPage(prefix: Keys.jobs, pageSize: Self.pageSize) { page in
             if revision == 0 { revision = page.header.revision }
             let expired = page.kvs.compactMap { kv -> JobID? in
                 guard let record = try? JSONDecoder().decode(Record.self, from: Data(kv.value)),
@@ -84,8 +81,7 @@ struct RetentionSweeper: Sendable {
                 guard outcome.succeeded else { throw StoreError.notLeader }
                 deleted += batch.count
             }
-            guard page.more, let last = page.kvs.last else { return (revision, deleted) }
-            start = last.key + [0]
         }
+        return (revision, deleted)
     }
 }
