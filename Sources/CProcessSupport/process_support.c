@@ -19,6 +19,10 @@ int cps_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
 
+int cps_pipe_set_capacity(int fd, int bytes) {
+    return fcntl(fd, F_SETPIPE_SZ, bytes);
+}
+
 int cps_pidfd_open(pid_t pid) {
     // pidfds are always close-on-exec.
     return (int)syscall(SYS_pidfd_open, pid, 0);

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The bytes of a long-lived HTTP response, as they arrive, in chunks of at most 16 KiB.
+/// The bytes of a long-lived HTTP response, as they arrive, in chunks of at most 256 KiB.
 ///
 /// Iterate it once. Dropping the stream and its iterator, cancelling the iterating task, or
 /// calling ``cancel()`` aborts the transfer.
@@ -13,6 +13,14 @@ public struct CurlByteStream: AsyncSequence, Sendable {
     /// Aborts the transfer; a waiting or later `next()` throws `CancellationError`.
     public func cancel() {
         owner.cancel()
+    }
+
+    /// Returns once the server has answered with a success status (its headers are in), before
+    /// any body byte is read; throws what iterating would (an HTTP error status, a transport
+    /// error, `CancellationError`). A stream whose server must be listening before something
+    /// else happens (Docker's `attach` before `start`) waits for this.
+    public func response() async throws {
+        try await owner.buffer.awaitResponse()
     }
 
     /// Makes the (single) iterator of this stream.
@@ -81,6 +89,9 @@ final class StreamBuffer: Sendable {
         var finished = false
         var error: (any Error)?
         var waiter: CheckedContinuation<[UInt8]?, any Error>?
+        /// Whether the server answered with a success status (see ``CurlByteStream/response()``).
+        var responded = false
+        var responseWaiters: [CheckedContinuation<Void, any Error>] = []
     }
 
     private let limit: Int
@@ -112,14 +123,46 @@ final class StreamBuffer: Sendable {
         return outcome
     }
 
+    /// Called by the loop thread once the response's headers are in, with a success status.
+    func markResponded() {
+        let waiters = state.withLock { state in
+            state.responded = true
+            defer { state.responseWaiters = [] }
+            return state.responseWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits for ``markResponded()``, or throws the error the stream ended with.
+    func awaitResponse() async throws {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let immediate = state.withLock { state -> Result<Void, any Error>? in
+                    if state.responded { return .success(()) }
+                    if state.finished { return .failure(state.error ?? CancellationError()) }
+                    state.responseWaiters.append(continuation)
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
+            }
+        } onCancel: {
+            _ = cancel()
+        }
+    }
+
     /// Ends the stream: `nil` for a clean end, or the error the reader will get.
     func finish(throwing error: (any Error)?) {
-        let waiter = state.withLock { state -> CheckedContinuation<[UInt8]?, any Error>? in
-            guard !state.finished else { return nil }
+        let (waiter, responseWaiters) = state.withLock { state -> (CheckedContinuation<[UInt8]?, any Error>?, [CheckedContinuation<Void, any Error>]) in
+            guard !state.finished else { return (nil, []) }
             state.finished = true
             state.error = error
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.waiter = nil; state.responseWaiters = [] }
+            return (state.waiter, state.responseWaiters)
+        }
+        for responseWaiter in responseWaiters {
+            // A stream that ended without a success status never answered; a clean end after
+            // headers resumed these waiters already.
+            responseWaiter.resume(throwing: error ?? CancellationError())
         }
         if let error {
             waiter?.resume(throwing: error)
@@ -130,15 +173,16 @@ final class StreamBuffer: Sendable {
 
     /// Marks the stream cancelled; true the first time (the transfer must then be aborted).
     func cancel() -> Bool {
-        let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<[UInt8]?, any Error>?) in
-            guard !state.cancelled else { return (false, nil) }
+        let (first, waiter, responseWaiters) = state.withLock { state -> (Bool, CheckedContinuation<[UInt8]?, any Error>?, [CheckedContinuation<Void, any Error>]) in
+            guard !state.cancelled else { return (false, nil, []) }
             state.cancelled = true
             let alreadyDone = state.finished
             state.finished = true
-            defer { state.waiter = nil }
-            return (!alreadyDone, state.waiter)
+            defer { state.waiter = nil; state.responseWaiters = [] }
+            return (!alreadyDone, state.waiter, state.responseWaiters)
         }
         waiter?.resume(throwing: CancellationError())
+        for responseWaiter in responseWaiters { responseWaiter.resume(throwing: CancellationError()) }
         return first
     }
 

@@ -59,3 +59,37 @@ extension DockerClient {
         )
     }
 }
+
+extension DockerClient {
+    /// Attaches to the stdout and stderr of container `id` (created, not yet started) and
+    /// returns once the engine listens: everything the container writes from its start on comes
+    /// through the returned stream, demultiplexed and byte-exact, until its output ends.
+    ///
+    /// Unlike ``logs(_:follow:stdout:stderr:since:)``, this reads the container's output as the
+    /// engine copies it, not the log driver's files: nothing is lost to rotation, and a slow
+    /// reader holds the container back (the engine's attach pipe blocks once about 1 MB is
+    /// unread, the stream pauses its transfer at ``logBufferBytes``). The engine attaches the
+    /// pipes before it answers, so starting the container after this returns loses nothing.
+    ///
+    /// Throws ``DockerError/notFound(_:)`` for an unknown container. The stream is bounded and
+    /// aborted when its iterator is dropped or its task cancelled; iterating throws
+    /// ``DockerStreamError`` for a corrupt stream.
+    public func attach(_ id: String) async throws -> DockerLogStream {
+        let version = try await apiVersion()
+        let request = makeRequest(
+            "POST", "/containers/\(Self.pathEncoded(id))/attach",
+            query: [("stream", "1"), ("stdout", "1"), ("stderr", "1"), ("logs", "0")],
+            version: version, timeoutMilliseconds: nil)
+        let bytes = loop.stream(request, maxBufferedBytes: Self.logBufferBytes)
+        do {
+            try await bytes.response()
+        } catch let error as CurlError {
+            bytes.cancel()
+            if case .httpStatus(_, 404, _) = error {
+                throw DockerError.notFound("container \(id)")
+            }
+            throw translate(error, request: "POST /containers/\(id)/attach", timeoutMilliseconds: nil)
+        }
+        return DockerLogStream(bytes: bytes, catchUp: nil, client: self, container: id)
+    }
+}

@@ -8,22 +8,40 @@ import CLZ4
 public enum LZ4Frame {
     /// Compresses `bytes` into one frame that records its content size and a content checksum.
     public static func compress(_ bytes: [UInt8]) -> [UInt8] {
-        var preferences = LZ4F_preferences_t()
-        preferences.frameInfo.contentSize = UInt64(bytes.count)
-        preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
-        preferences.frameInfo.blockSizeID = LZ4F_max64KB
-        let bound = LZ4F_compressFrameBound(bytes.count, &preferences)
+        let bound = compressBound(bytes.count)
         var output = [UInt8](repeating: 0, count: bound)
         let written = output.withUnsafeMutableBytes { destination in
-            bytes.withUnsafeBytes { source in
-                LZ4F_compressFrame(destination.baseAddress, bound, source.baseAddress, bytes.count, &preferences)
-            }
+            bytes.withUnsafeBytes { source in compress(source, into: destination) }
         }
+        output.removeSubrange(written...)
+        return output
+    }
+
+    /// The most bytes a frame of `count` input bytes can take (the destination size
+    /// ``compress(_:into:)`` needs).
+    public static func compressBound(_ count: Int) -> Int {
+        var preferences = self.preferences(count)
+        return LZ4F_compressFrameBound(count, &preferences)
+    }
+
+    /// Compresses `source` into one frame written at the start of `destination`, which must hold
+    /// ``compressBound(_:)`` bytes; returns the frame's length. No allocation, no copy of the input.
+    public static func compress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        var preferences = self.preferences(source.count)
+        precondition(destination.count >= LZ4F_compressFrameBound(source.count, &preferences), "the destination is smaller than compressBound")
+        let written = LZ4F_compressFrame(destination.baseAddress, destination.count, source.baseAddress, source.count, &preferences)
         // With a destination of LZ4F_compressFrameBound bytes, compression cannot fail short of a
         // bug in liblz4 or memory corruption; either way continuing would write a bad archive.
         precondition(LZ4F_isError(written) == 0, "LZ4F_compressFrame failed: \(errorName(written))")
-        output.removeSubrange(written...)
-        return output
+        return written
+    }
+
+    private static func preferences(_ count: Int) -> LZ4F_preferences_t {
+        var preferences = LZ4F_preferences_t()
+        preferences.frameInfo.contentSize = UInt64(count)
+        preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        preferences.frameInfo.blockSizeID = LZ4F_max64KB
+        return preferences
     }
 
     /// Decompresses exactly one frame, refusing to produce more than `maxDecompressedSize` bytes.

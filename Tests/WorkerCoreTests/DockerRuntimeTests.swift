@@ -97,7 +97,7 @@ final class DockerRuntimeTests: XCTestCase {
             job,
             started: { _ in },
             output: { _, bytes in
-                received.withLock { $0 = ($0.count + bytes.count, max($0.largest, bytes.count)) }
+                received.withLock { $0 = ($0.count + bytes.readableBytes, max($0.largest, bytes.readableBytes)) }
                 try? await Task.sleep(for: .milliseconds(2))
             }
         )

@@ -58,9 +58,9 @@ final class ExecRuntimeLoadTests: XCTestCase {
         let (first, second) = stall.withLock { $0 }
         let blockedAt = try XCTUnwrap(first)
         XCTAssertEqual(blockedAt, second, "the job kept writing while the consumer was stalled")
-        // Pipe (64 KiB) + chunks read ahead (2 × 64 KiB) + the chunk being consumed + cat's buffer.
-        XCTAssertLessThanOrEqual(blockedAt, 512 * 1024, "more was read ahead than the bound allows")
-        XCTAssertLessThanOrEqual(collector.largestChunk, 64 * 1024)
+        // Pipe (1 MiB) + reads kept ahead (2 × 256 KiB) + the read being consumed + cat's buffer.
+        XCTAssertLessThanOrEqual(blockedAt, 2 * 1024 * 1024, "more was read ahead than the bound allows")
+        XCTAssertLessThanOrEqual(collector.largestChunk, 256 * 1024)
         XCTAssertEqual(collector.stdout.count, size)
         XCTAssertTrue(collector.stdout == expected, "the output differs from the source")
         XCTAssertTrue(collector.stderr.isEmpty)

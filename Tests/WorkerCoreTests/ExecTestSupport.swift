@@ -2,6 +2,7 @@ import CProcessSupport
 import ClusterModel
 import Foundation
 import Glibc
+import NIOCore
 import NIOPosix
 import Synchronization
 import WorkerCore
@@ -28,7 +29,8 @@ final class OutputCollector: Sendable {
         self.state.withLock { $0.started.append(job) }
     }
 
-    func append(_ kind: LogStreamKind, _ bytes: [UInt8]) {
+    func append(_ kind: LogStreamKind, _ buffer: ByteBuffer) {
+        let bytes = Array(buffer.readableBytesView)
         self.state.withLock { state in
             state.largestChunk = max(state.largestChunk, bytes.count)
             switch kind {

@@ -11,6 +11,11 @@
 /// concurrent spawn could inherit them). Returns 0, or -1 with errno set.
 int cps_pipe_cloexec(int fds[2]);
 
+/// Sets the capacity of the pipe `fd` belongs to (`F_SETPIPE_SZ`; the kernel rounds it up to a
+/// power-of-two number of pages). Returns the new capacity, or -1 with `errno` set (for example
+/// `EPERM` past the user's pipe quota, or `EINVAL` above `/proc/sys/fs/pipe-max-size`).
+int cps_pipe_set_capacity(int fd, int bytes);
+
 /// Opens a pidfd (close-on-exec) for `pid`, a child that has not been reaped. Returns the
 /// descriptor, or -1 with errno set.
 int cps_pidfd_open(pid_t pid);

@@ -159,6 +159,8 @@ struct Connection {
         case let .started(report):
             await context.scheduler.started(report, from: node)
         case let .exited(report):
+            // A cut attempt's marker gets its final count before the job is recorded final.
+            await context.archiver.settle(report.jobID)
             await context.scheduler.exited(report, from: node)
         case .synced:
             await context.scheduler.workerSynced(node, outbox: outbox)

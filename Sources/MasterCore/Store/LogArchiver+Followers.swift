@@ -67,6 +67,14 @@ extension LogArchiver {
     /// A job changed: followers of an attempt that is over (the job is final, or runs a later
     /// attempt) get `LogEnd` once they have been sent everything.
     public func jobChanged(_ job: JobID, status: JobStatus) {
+        // An attempt that ended (the job's last, or the one before a move) gets its cut marker's
+        // final count now rather than at the next ``markerInterval``.
+        for attempt in [status.attempt, status.attempt &- 1] where status.state.isFinal || attempt != status.attempt {
+            let key = AttemptKey(job: job, attempt: attempt)
+            guard attempts[key]?.cutChanged == true else { continue }
+            attempts[key]?.markerWrittenAt = nil
+            markDirty(key)
+        }
         for key in followers.keys where key.job == job && (key.attempt < status.attempt || status.state.isFinal) {
             let end = LogEnd(
                 jobID: job, attempt: key.attempt, finalState: status.state,

@@ -19,8 +19,11 @@ import WireProtocol
 ///   the chunk once the txn holding it has committed. A chunk at or below the durable seq is a
 ///   resend after a reconnect: acknowledged again at once, not written again.
 /// - **The cap.** An attempt's archive holds at most `maxArchiveBytes` of compressed chunks; past
-///   that, chunks are acknowledged but not stored, and the marker ``Keys/logCut(of:attempt:)``
-///   says how many output bytes were cut.
+///   that, chunks are acknowledged (by the next flush, batched, without an etcd write of their
+///   own) but not stored, and the marker ``Keys/logCut(of:attempt:)`` says how many output bytes
+///   were cut. The marker is written when the cut begins, then at most once per
+///   ``markerInterval`` while it grows, and with its final count before the attempt's exit is
+///   recorded (``settle(_:)``) or when the attempt ends otherwise (moved, cancelled).
 /// - **Fenced.** Every txn carries the term's fence; a failed fence or etcd error ends `run`,
 ///   which ends the term.
 ///
@@ -35,6 +38,8 @@ public actor LogArchiver {
     static let maxOpsPerTxn = 127
     /// The most value bytes in one txn.
     static let maxBytesPerTxn = 768 << 10
+    /// The least time between two writes of one attempt's cut marker while its output is cut.
+    static let markerInterval = Duration.seconds(1)
 
     struct AttemptKey: Hashable {
         let job: JobID
@@ -57,6 +62,8 @@ public actor LogArchiver {
         var cutBytes: UInt64 = 0
         var cutChanged = false
         var cutting = false
+        /// When the marker was last written (by this term).
+        var markerWrittenAt: ContinuousClock.Instant?
         /// Where to send the acknowledgement: the connection that delivered the latest chunk.
         var outbox: Outbox?
     }
@@ -71,6 +78,12 @@ public actor LogArchiver {
     /// Attempts with something to flush, in arrival order.
     private var dirty: [AttemptKey] = []
     private var dirtySet: Set<AttemptKey> = []
+    /// The attempts, per job, whose output was cut (their markers get a final write: ``settle(_:)``).
+    private var cutJobs: [JobID: Set<UInt32>] = [:]
+    /// ``settle(_:)`` callers waiting for the next flush to end.
+    private var flushWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Whether `run` has returned (the term is over).
+    private var ended = false
     private let doorbell: AsyncStream<Void>.Continuation
     private let rings: AsyncStream<Void>
 
@@ -88,6 +101,7 @@ public actor LogArchiver {
         let key = AttemptKey(job: chunk.jobID, attempt: chunk.attempt)
         if attempts[key] == nil, attempts.count >= Self.maxTrackedAttempts {
             attempts = attempts.filter { dirtySet.contains($0.key) || followers[$0.key] != nil }
+            cutJobs = cutJobs.filter { job, numbers in numbers.contains { attempts[AttemptKey(job: job, attempt: $0)] != nil } }
         }
         var attempt = attempts[key] ?? Attempt()
         attempt.outbox = outbox
@@ -102,16 +116,32 @@ public actor LogArchiver {
         }
         forward(chunk, key: key)
         attempt.lastReceived = chunk.seq
-        let frame = Array(chunk.data.readableBytesView)
-        if attempt.cutting || attempt.storedBytes + frame.count > maxArchiveBytes {
+        let frameBytes = chunk.data.readableBytes
+        if attempt.cutting || attempt.storedBytes + frameBytes > maxArchiveBytes {
+            if !attempt.cutting {
+                cutJobs[key.job, default: []].insert(key.attempt)
+            }
             attempt.cutting = true
             attempt.cutBytes += UInt64(chunk.uncompressedLength)
             attempt.cutChanged = true
         } else {
-            attempt.storedBytes += frame.count
-            attempt.pending.append(LogRecord(seq: chunk.seq, stream: chunk.stream == .stdout ? 1 : 2, uncompressedLength: chunk.uncompressedLength, frame: frame))
+            attempt.storedBytes += frameBytes
+            attempt.pending.append(LogRecord(seq: chunk.seq, stream: chunk.stream == .stdout ? 1 : 2, uncompressedLength: chunk.uncompressedLength, frame: Array(chunk.data.readableBytesView)))
         }
         attempts[key] = attempt
+        markDirty(key)
+    }
+
+    /// Whether the attempt's cut marker should be written now: it changed, and it was last
+    /// written at least ``markerInterval`` ago (or never).
+    private func markerDue(_ attempt: Attempt) -> Bool {
+        guard attempt.cutChanged else { return false }
+        guard let written = attempt.markerWrittenAt else { return true }
+        return written.duration(to: .now) >= Self.markerInterval
+    }
+
+    /// Queues the attempt for the next flush.
+    func markDirty(_ key: AttemptKey) {
         if dirtySet.insert(key).inserted {
             dirty.append(key)
         }
@@ -121,10 +151,35 @@ public actor LogArchiver {
     /// Flushes whenever there is something to flush, until cancelled; throws when a write fails
     /// (the term must end).
     public func run() async throws {
+        defer {
+            // The term is over: nobody will write the markers those callers wait for.
+            ended = true
+            let waiting = flushWaiters
+            flushWaiters = []
+            waiting.forEach { $0.resume() }
+        }
         for await _ in rings {
             while !dirty.isEmpty {
                 try await flush()
+                let waiting = flushWaiters
+                flushWaiters = []
+                waiting.forEach { $0.resume() }
             }
+        }
+    }
+
+    /// Returns once the cut markers of `job`'s attempts hold their final counts (at once when
+    /// nothing of the job was cut). Called when an attempt's exit is reported, before the job is
+    /// recorded final, so that a reader of a final job's log sees the exact count. Returns
+    /// early if the term ends first.
+    public func settle(_ job: JobID) async {
+        let keys = (cutJobs.removeValue(forKey: job) ?? []).map { AttemptKey(job: job, attempt: $0) }
+        for key in keys where attempts[key]?.cutChanged == true {
+            attempts[key]?.markerWrittenAt = nil
+            markDirty(key)
+        }
+        while !ended, keys.contains(where: { attempts[$0]?.cutChanged == true }) {
+            await withCheckedContinuation { flushWaiters.append($0) }
         }
     }
 
@@ -154,9 +209,10 @@ public actor LogArchiver {
                 attempt.writing += batch
                 bytes += batchBytes
             }
-            if attempt.cutChanged {
+            if markerDue(attempt) {
                 ops.append(.put(key: Keys.logCut(of: key.job, attempt: key.attempt), value: Array(String(attempt.cutBytes).utf8)))
                 attempt.cutChanged = false
+                attempt.markerWrittenAt = .now
             }
             // Acknowledge through the last chunk taken, or everything received if nothing waits.
             let through = attempt.pending.first.map { $0.seq == 0 ? nil : $0.seq - 1 } ?? attempt.lastReceived

@@ -32,7 +32,7 @@ struct LogWindow {
     /// The seq of the next chunk.
     private(set) var nextSeq: UInt64 = 0
     /// Output read but not yet cut, per stream (each under 64 KiB).
-    private var held: [LogStreamKind: [UInt8]] = [:]
+    private var held: [LogStreamKind: ByteBuffer] = [:]
 
     /// Whether another chunk may be sent.
     var hasRoom: Bool { unacked.count < Self.maxChunks && bytes < Self.maxBytes }
@@ -40,16 +40,19 @@ struct LogWindow {
     /// Whether every byte read so far is cut and durable.
     var isEmpty: Bool { unacked.isEmpty && held.isEmpty }
 
-    /// Takes output of `stream`; returns the chunks to send now (see "Cutting chunks").
-    mutating func take(_ output: [UInt8], stream: LogStreamKind, job: JobID, attempt: UInt32) -> [LogChunk] {
-        var pending = held.removeValue(forKey: stream) ?? []
-        pending.append(contentsOf: output)
-        var cut: [LogChunk] = []
-        while pending.count >= LogArchive.maxChunkBytes {
-            cut.append(append(Array(pending.prefix(LogArchive.maxChunkBytes)), stream: stream, job: job, attempt: attempt))
-            pending.removeFirst(LogArchive.maxChunkBytes)
+    /// Takes output of `stream` (any size); returns the chunks to send now (see "Cutting
+    /// chunks"). Full chunks are compressed straight from `output`'s storage, without a copy.
+    mutating func take(_ output: ByteBuffer, stream: LogStreamKind, job: JobID, attempt: UInt32) -> [LogChunk] {
+        var pending = output
+        if var before = held.removeValue(forKey: stream) {
+            before.writeImmutableBuffer(output)
+            pending = before
         }
-        if !pending.isEmpty {
+        var cut: [LogChunk] = []
+        while pending.readableBytes >= LogArchive.maxChunkBytes, let slice = pending.readSlice(length: LogArchive.maxChunkBytes) {
+            cut.append(append(slice, stream: stream, job: job, attempt: attempt))
+        }
+        if pending.readableBytes > 0 {
             if unacked.count < Self.eagerChunks && cut.isEmpty {
                 cut.append(append(pending, stream: stream, job: job, attempt: attempt))
             } else {
@@ -67,16 +70,27 @@ struct LogWindow {
     }
 
     /// Compresses, numbers and keeps a chunk; returns it to send.
-    private mutating func append(_ output: [UInt8], stream: LogStreamKind, job: JobID, attempt: UInt32) -> LogChunk {
-        let frame = LZ4Frame.compress(output)
+    private mutating func append(_ output: ByteBuffer, stream: LogStreamKind, job: JobID, attempt: UInt32) -> LogChunk {
+        let bound = LZ4Frame.compressBound(output.readableBytes)
+        var frame = Self.allocator.buffer(capacity: bound)
+        frame.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { destination in
+            output.withUnsafeReadableBytes { source in LZ4Frame.compress(source, into: destination) }
+        }
+        if frame.readableBytes < bound / 2 {
+            // Output that compressed well: keep the frame in a buffer of its own size, not the
+            // bound's (the window counts compressed bytes; its memory should match).
+            frame = Self.allocator.buffer(buffer: frame)
+        }
         let chunk = LogChunk(
             jobID: job, attempt: attempt, stream: stream, seq: nextSeq,
-            uncompressedLength: UInt32(output.count), data: ByteBuffer(bytes: frame))
+            uncompressedLength: UInt32(output.readableBytes), data: frame)
         nextSeq += 1
         unacked.append(chunk)
-        bytes += frame.count
+        bytes += frame.readableBytes
         return chunk
     }
+
+    private static let allocator = ByteBufferAllocator()
 
     /// Drops every chunk up to and including `seq`; returns whether anything was dropped.
     mutating func acknowledge(through seq: UInt64) -> Bool {

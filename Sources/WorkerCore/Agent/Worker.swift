@@ -124,7 +124,7 @@ public struct Worker: Sendable {
                 }
                 group.addTask {
                     let output: JobOutputHandler = { stream, bytes in
-                        guard !bytes.isEmpty else { return }
+                        guard bytes.readableBytes > 0 else { return }
                         await state.log(request.job, epoch: request.epoch, stream: stream, output: bytes)
                     }
                     let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resume: launch.resume, output: output) {

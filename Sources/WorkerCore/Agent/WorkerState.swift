@@ -1,5 +1,6 @@
 import ClusterModel
 import Logging
+import NIOCore
 import WireProtocol
 
 /// One incarnation's jobs, their output windows and their reports to the leader.
@@ -140,7 +141,7 @@ actor WorkerState {
     /// Takes output of an attempt and sends what is cut of it (``LogWindow``). Waits while the
     /// attempt's window is full (backpressure); drops the output if the attempt is no longer
     /// this worker's or the task is cancelled (the incarnation is ending).
-    func log(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: [UInt8]) async {
+    func log(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: ByteBuffer) async {
         while let entry = jobs[job], entry.epoch == epoch, !entry.log.hasRoom {
             guard !Task.isCancelled else { return }
             await windowChanged.wait(since: windowChanged.generation)

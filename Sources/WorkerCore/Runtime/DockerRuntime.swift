@@ -5,7 +5,7 @@ import DockerClient
 ///
 /// ## One attempt
 /// ```
-/// images.ensure ─▶ [gate: create ─▶ start] ─▶ started(id) ─▶ logs(follow) ┐
+/// images.ensure ─▶ [gate: create ─▶ attach ─▶ start] ─▶ started(id) ─▶ pump ┐
 ///                                                         waitContainer ├─▶ (≠ 0: inspect) ─▶ status
 ///                                          cancellation ─▶ SIGTERM, grace, SIGKILL ┘
 /// release(request) ─▶ [gate: remove(force)]          (after the worker has reported the outcome)
@@ -17,9 +17,13 @@ import DockerClient
 ///   is pulled once. One that cannot be had returns code 125 at once (no retry); a container the
 ///   engine refuses for the job's sake returns 125, a program that is missing 127, one that is
 ///   not executable 126. None of these calls `started`.
-/// - Output is the container's log stream, byte-exact and demultiplexed, delivered in chunks of
-///   at most 64 KiB; while `output` is suspended nothing more is read (the client's stream pauses
-///   its transfer at ``DockerClient/logBufferBytes``, and the engine keeps the rest in its log).
+/// - Output is the container's attached stdout and stderr (attached before the start, so from
+///   its first byte), byte-exact and demultiplexed, delivered in chunks of at most 64 KiB; while
+///   `output` is suspended nothing more is read (the client's stream pauses its transfer at
+///   ``DockerClient/logBufferBytes``, the engine's attach pipe fills, and the container blocks
+///   on its write: backpressure, never a drop). The engine's `local` log driver keeps its own
+///   copy (100 MB per container): a container adopted after a worker restart is read from it,
+///   and operators can still use `docker logs`.
 /// - The status is the exit code `wait` returns; only a non-zero code costs an inspect, whose
 ///   `OOMKilled` gives `oomKilled` and the reason `"killed: out of memory"`.
 ///
@@ -99,6 +103,7 @@ public struct DockerRuntime: JobRuntime {
         let plan = DockerContainerPlan(request)
         let image = plan.spec.image
         var id: String?
+        var attached: DockerLogStream?
         // A second round only when the image, known present, was removed before the create.
         for round in 1...2 where id == nil {
             do {
@@ -116,25 +121,28 @@ public struct DockerRuntime: JobRuntime {
                 if round == 2 {
                     return .imageUnavailable(image, reason: "it was removed before the container was created")
                 }
-            case .running(let running):
+            case .running(let running, let stream):
                 id = running
+                attached = stream
             }
         }
         guard let id else {
             preconditionFailure("the launch loop returns or has a container")
         }
         await started(StartedJob(runtimeID: id))
-        return try await self.supervise(id, output: output)
+        return try await self.supervise(id, output: output, attached: attached)
     }
 
     /// Watches a started container (by id or name) to its end, turning a cancellation into a kill.
-    func supervise(_ id: String, output: @escaping JobOutputHandler) async throws -> ExitStatus {
+    /// Its output comes from `attached` (attached before the start), or else (a container
+    /// adopted from an earlier worker process) from the engine's log of it.
+    func supervise(_ id: String, output: @escaping JobOutputHandler, attached: DockerLogStream? = nil) async throws -> ExitStatus {
         let client = self.client
         let kill = KillSignal()
         let grace = self.configuration.killGrace
         return try await withTaskCancellationHandler {
             var status = try await withoutCancellation {
-                try await DockerSupervision(client: client, container: id, kill: kill, grace: grace).run(output)
+                try await DockerSupervision(client: client, container: id, kill: kill, grace: grace, attached: attached).run(output)
             }
             if Task.isCancelled {
                 status.reason = "cancelled"
@@ -147,15 +155,22 @@ public struct DockerRuntime: JobRuntime {
 
     /// What became of a create and start.
     private enum Launch: Sendable {
-        /// The container runs.
-        case running(String)
+        /// The container runs, its output attached.
+        case running(String, DockerLogStream)
         /// It could not run, for the job's sake (or the caller cancelled first); nothing is left.
         case failed(ExitStatus)
         /// The engine no longer has the image; nothing is left.
         case imageMissing
     }
 
-    /// Creates and starts the container, holding a permit of the gate. The engine calls run
+    /// What became of a create.
+    private enum Creation: Sendable {
+        case created(String)
+        case failed(ExitStatus)
+        case imageMissing
+    }
+
+    /// Creates, attaches to and starts the container, holding a permit of the gate. The engine calls run
     /// without the caller's cancellation (an aborted create may still create the container, with
     /// its id lost); the cancellation is checked between them instead.
     private func launch(_ plan: DockerContainerPlan) async throws -> Launch {
@@ -169,9 +184,11 @@ public struct DockerRuntime: JobRuntime {
         let created = try await withoutCancellation { try await Self.create(plan, client) }
         let id: String
         switch created {
-        case .failed, .imageMissing:
-            return created
-        case .running(let createdID):
+        case .failed(let status):
+            return .failed(status)
+        case .imageMissing:
+            return .imageMissing
+        case .created(let createdID):
             id = createdID
         }
         if Task.isCancelled {
@@ -180,8 +197,10 @@ public struct DockerRuntime: JobRuntime {
         }
         return try await withoutCancellation {
             do {
+                // Attached before the start: the container's first byte already has a reader.
+                let attached = try await client.attach(id)
                 _ = try await client.startContainer(id)
-                return .running(id)
+                return .running(id, attached)
             } catch {
                 _ = try? await client.removeContainer(id, force: true)
                 if let engine = error as? DockerError, let status = ExitStatus(startFailure: engine, program: plan.program) {
@@ -195,10 +214,10 @@ public struct DockerRuntime: JobRuntime {
     /// Creates the container. A name already in use is a leftover of this very assignment (the
     /// name holds job, attempt and epoch) from a worker that died before removing it: it is
     /// force-removed and the create tried once more.
-    private static func create(_ plan: DockerContainerPlan, _ client: DockerClient) async throws -> Launch {
+    private static func create(_ plan: DockerContainerPlan, _ client: DockerClient) async throws -> Creation {
         for retry in [false, true] {
             do {
-                return .running(try await client.createContainer(plan.spec))
+                return .created(try await client.createContainer(plan.spec))
             } catch DockerError.conflict(let message) {
                 guard !retry else {
                     throw DockerError.conflict(message)

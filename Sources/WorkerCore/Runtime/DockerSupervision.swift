@@ -1,5 +1,6 @@
 import ClusterModel
 import DockerClient
+import NIOCore
 
 /// Watches one started container to its end: pumps its logs to `output`, waits for it, kills it
 /// when asked. The stopped container stays: the runtime removes it in ``DockerRuntime/release(_:)``
@@ -10,7 +11,7 @@ import DockerClient
 /// output written until then is delivered and the container is removed.
 ///
 /// ```
-///  task group ─┬─ pump:   logs(follow) ──▶ output (suspends: backpressure)   ─ ends after the container
+///  task group ─┬─ pump:   attach (or logs(follow) when adopted) ──▶ output (suspends: backpressure)
 ///              ├─ wait:   waitContainer(not-running)                        ─ ends with the container
 ///              └─ killer: kill.wait() ─▶ SIGTERM ─▶ grace ─▶ SIGKILL         ─ cancelled once both ended
 ///  then, only for a non-zero code: inspect (OOMKilled)
@@ -18,13 +19,16 @@ import DockerClient
 /// Any engine error cancels the group, force-removes the container and is rethrown (but for a
 /// log stream that could not be verified complete: see `pump`).
 struct DockerSupervision: Sendable {
-    /// The largest chunk handed to `output` (the `JobRuntime` contract's bound).
+    /// The largest chunk handed to `output` (within the `JobRuntime` contract's 256 KiB).
     static let maxChunk = 64 << 10
 
     let client: DockerClient
     let container: String
     let kill: KillSignal
     let grace: Duration
+    /// The container's output, attached before its start; `nil` for a container adopted from
+    /// an earlier worker process, whose output is read from the engine's log instead.
+    var attached: DockerLogStream?
 
     private enum Finished: Sendable {
         case logsEnded
@@ -56,9 +60,16 @@ struct DockerSupervision: Sendable {
         let container = self.container
         let kill = self.kill
         let grace = self.grace
+        let attached = self.attached
         return try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask {
-                try await Self.pump(client.logs(container, follow: true), output)
+                let stream: DockerLogStream
+                if let attached {
+                    stream = attached
+                } else {
+                    stream = try await client.logs(container, follow: true)
+                }
+                try await Self.pump(stream, output)
                 return .logsEnded
             }
             group.addTask {
@@ -115,7 +126,7 @@ struct DockerSupervision: Sendable {
             var start = 0
             while start < frame.bytes.count {
                 let end = min(start + Self.maxChunk, frame.bytes.count)
-                await output(kind, Array(frame.bytes[start..<end]))
+                await output(kind, ByteBuffer(bytes: frame.bytes[start..<end]))
                 start = end
             }
         }

@@ -36,7 +36,7 @@ import NIOPosix
 /// - The runtime's `NIOThreadPool` does the blocking file-system work: creating the work directory,
 ///   the `PATH` lookup, `posix_spawn` (which waits until the child has exec'd), removing the work directory.
 /// - An event loop of the runtime's group owns each pipe (a NIO pipe channel, non-blocking reads
-///   on demand, at most `maxBufferedChunks` × 64 KiB buffered per stream: see `PipeReader`).
+///   on demand, at most `maxBufferedChunks` reads of up to 256 KiB buffered per stream: see `PipeReader`).
 ///   Two child tasks, one per stream, await its chunks and await `output` with each one; while
 ///   `output` is suspended, nothing more is read, the pipe fills, and the job blocks in `write`.
 /// - One process-wide thread, the `ProcessReaper`, sleeps in `epoll_wait` on the pidfds of all
@@ -51,7 +51,7 @@ public struct ExecRuntime: JobRuntime {
         public var killGrace: Duration
         /// How long a pipe may stay idle after the main process exited before it is closed.
         public var drainWindow: Duration
-        /// How many chunks (of at most 64 KiB) are read ahead per stream while `output` is busy.
+        /// How many reads (of at most 256 KiB) are kept ahead per stream while `output` is busy.
         public var maxBufferedChunks: Int
 
         /// Creates a configuration; the defaults suit a production worker.
@@ -188,7 +188,7 @@ public struct ExecRuntime: JobRuntime {
 
     private static func pump(_ stream: PipeStream, _ kind: LogStreamKind, _ output: JobOutputHandler) async {
         while let chunk = await stream.next() {
-            await output(kind, Array(chunk.readableBytesView))
+            await output(kind, chunk)
         }
     }
 

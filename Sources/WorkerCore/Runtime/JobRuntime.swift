@@ -1,4 +1,5 @@
 import ClusterModel
+import NIOCore
 
 /// One attempt of one job, as a worker was assigned it.
 public struct RunRequest: Sendable, Hashable {
@@ -86,7 +87,7 @@ public struct StartedJob: Sendable, Hashable {
 
 /// Delivers one chunk of a job's output. It may suspend: while it does, the runtime reads no more
 /// of that stream (backpressure), so the job blocks on its full pipe; nothing is dropped.
-public typealias JobOutputHandler = @Sendable (LogStreamKind, [UInt8]) async -> Void
+public typealias JobOutputHandler = @Sendable (LogStreamKind, ByteBuffer) async -> Void
 
 /// A way of running jobs on a worker (DESIGN §1): the docker runtime or the exec runtime.
 ///
@@ -99,8 +100,8 @@ public typealias JobOutputHandler = @Sendable (LogStreamKind, [UInt8]) async -> 
 /// - It throws only when *this worker* cannot run jobs (descriptors exhausted, the work root is
 ///   not writable, the runtime was shut down): the job is not at fault and may run elsewhere.
 ///   Nothing of the job is left behind when it throws.
-/// - Output arrives through `output` in order per stream, in chunks of at most 64 KiB, as soon as
-///   it is read. The two streams are independent: their relative order is not preserved.
+/// - Output arrives through `output` in order per stream, in chunks of at most 256 KiB, as soon
+///   as it is read. The two streams are independent: their relative order is not preserved.
 /// - It returns once the job's main process has exited *and* both streams reached their end (or
 ///   were closed because a process that left the job's group kept them open after the main
 ///   process exited).

@@ -4,9 +4,10 @@ import NIOPosix
 /// Reads one output pipe of a job on an event loop, on demand.
 ///
 /// The channel runs with `autoRead` off and one message per read, so the handler decides when the
-/// pipe is read: it keeps at most `maxBuffered` chunks (each at most 64 KiB, the ceiling of NIO's
-/// adaptive receive allocator) that the consumer has not taken, and reads no more until the
-/// consumer takes one. When it stops reading, the pipe fills (64 KiB in the kernel) and the job
+/// pipe is read: it keeps at most `maxBuffered` chunks (each one read, at most
+/// `PipeDescriptors.maxRead`) that the consumer has not taken, and reads no more until the
+/// consumer takes one. When it stops reading, the pipe fills (its kernel buffer, 1 MiB when the
+/// kernel grants it: `PipeDescriptors.capacity`) and the job
 /// blocks in `write`: that is the backpressure, and no byte is ever dropped.
 ///
 /// After the job's main process exited, a read that waits for data longer than `drainWindow`

@@ -29,6 +29,7 @@ struct PipeStream: Sendable {
         let bootstrap = NIOPipeBootstrap(group: group)
             .channelOption(.autoRead, value: false)
             .channelOption(.maxMessagesPerRead, value: 1)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 4096, maximum: PipeDescriptors.maxRead))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -76,8 +77,15 @@ struct PipeStream: Sendable {
     }
 }
 
-/// A pipe created with both ends close-on-exec.
+/// A pipe created with both ends close-on-exec, holding up to ``capacity`` bytes.
 struct PipeDescriptors: Sendable {
+    /// The kernel buffer asked for each output pipe: a job writing fast keeps writing while the
+    /// worker is busy elsewhere, and each read takes up to ``maxRead`` at once (Linux's default
+    /// is 64 KiB; when the user's pipe quota refuses more, the pipe keeps the default).
+    static let capacity: Int32 = 1 << 20
+    /// The most bytes one read of a pipe takes (the reader's allocator grows to it under load).
+    static let maxRead = 256 << 10
+
     /// The end the runtime reads.
     let read: Int32
     /// The end the job writes; closed by the runtime once the job was spawned.
@@ -89,6 +97,7 @@ struct PipeDescriptors: Sendable {
         guard cps_pipe_cloexec(&fds) == 0 else {
             throw .descriptors(what: "a pipe", errno: errno)
         }
+        _ = cps_pipe_set_capacity(fds[0], capacity)
         return PipeDescriptors(read: fds[0], write: fds[1])
     }
 }
