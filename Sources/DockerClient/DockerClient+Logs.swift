@@ -90,6 +90,6 @@ extension DockerClient {
             }
             throw translate(error, request: "POST /containers/\(id)/attach", timeoutMilliseconds: nil)
         }
-        return DockerLogStream(bytes: bytes, catchUp: nil, client: self, container: id)
+        return DockerLogStream(bytes: bytes, catchUp: nil, client: self, container: id, isAttach: true)
     }
 }

@@ -24,6 +24,10 @@ public struct DockerLogStream: AsyncSequence, Sendable {
     /// Keeps the client (and so its loop) alive while the stream is read.
     let client: DockerClient
     let container: String
+    /// The request, as errors name it (`GET /containers/x/logs`, `POST /containers/x/attach`).
+    var request: String { isAttach ? "POST /containers/\(container)/attach" : "GET /containers/\(container)/logs" }
+    /// Whether the bytes come from `attach` rather than `logs`.
+    var isAttach = false
 
     /// Aborts the transfer; the iterator then throws `CancellationError`.
     public func cancel() {
@@ -167,7 +171,7 @@ public struct DockerLogStream: AsyncSequence, Sendable {
             if case .httpStatus(_, 404, _) = error {
                 return DockerError.notFound("container \(stream.container)")
             }
-            return stream.client.translate(error, request: "GET /containers/\(stream.container)/logs", timeoutMilliseconds: nil)
+            return stream.client.translate(error, request: stream.request, timeoutMilliseconds: nil)
         }
     }
 }

@@ -44,6 +44,29 @@ final class LogFollowTests: ClusterTestCase {
         }
     }
 
+    /// A cancelled job's TERM trap prints after the cancel is durable: its follower still sees
+    /// those last words (its `LogEnd` waits for the attempt's exit), and a follower that comes
+    /// after the exit ends at once, not after the grace.
+    func testAFollowerOfACancelledJobSeesItsLastWords() async throws {
+        try await startCluster(workers: [("w1", "2", "2Gi")])
+        let cluster = self.cluster!
+        let id = try await cluster.withClient {
+            try await $0.submitAll([scriptJob("trap 'sleep 0.5; echo bye; exit 143' TERM; echo up; while true; do sleep 0.1; done")])
+        }[0]
+        async let during = Self.follow(cluster, id)
+        try await waitUntil("the job running", timeout: .seconds(20)) { try await cluster.job(id).status.state == .running }
+        try await Task.sleep(for: .milliseconds(800))
+        _ = try await cluster.withClient { try await $0.cancel(id) }
+        let run = try await during
+        XCTAssertEqual(run.stdout, "up\nbye\n")
+        XCTAssertNotEqual(run.exitCode, 0)
+        XCTAssertTrue(run.stderr.contains("was cancelled"), run.stderr)
+        let start = ContinuousClock.now
+        let later = try await Self.follow(cluster, id)
+        XCTAssertEqual(later.stdout, "up\nbye\n")
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(5), "a follower after the exit waited for the grace")
+    }
+
     func testAFollowerResumesAcrossALeaderFailOverWithoutLossOrRepeats() async throws {
         let cluster = self.cluster!
         try cluster.startMaster("m1")

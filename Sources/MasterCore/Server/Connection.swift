@@ -159,8 +159,9 @@ struct Connection {
         case let .started(report):
             await context.scheduler.started(report, from: node)
         case let .exited(report):
-            // A cut attempt's marker gets its final count before the job is recorded final.
-            await context.archiver.settle(report.jobID)
+            // A cut attempt's marker gets its final count before the job is recorded final; a
+            // killed attempt's followers get their LogEnd. The epoch is the attempt number.
+            await context.archiver.settle(report.jobID, attempt: UInt32(truncatingIfNeeded: report.epoch.rawValue))
             await context.scheduler.exited(report, from: node)
         case .synced:
             await context.scheduler.workerSynced(node, outbox: outbox)

@@ -11,7 +11,15 @@ import WireProtocol
 /// ```
 /// follow ─▶ catching up (live chunks buffered) ─caughtUp(next)─▶ live ─attempt over─▶ LogEnd, gone
 /// ```
+///
+/// A cancelled attempt that has written output is **dying** until its worker reports it exited
+/// (``settle(_:attempt:)``) or ``dyingGrace`` passes: its followers get `LogEnd` only then, so
+/// they see its last words too (a TERM trap's, say), as the archive does.
 extension LogArchiver {
+    /// How long the followers of a killed attempt wait for its exit before they get `LogEnd`
+    /// anyway (its worker may be gone); output that comes later is still archived.
+    static let dyingGrace = Duration.seconds(10)
+
     /// The most live chunks held for a follower still reading the archive (at most 64 MiB).
     static let maxBufferedPerFollower = 1024
 
@@ -59,7 +67,7 @@ extension LogArchiver {
         for chunk in buffered.sorted(by: { $0.seq < $1.seq }) {
             deliver(chunk, to: id, key: key)
         }
-        if let end = followers[key]?[id]?.end {
+        if dying[key] == nil, let end = followers[key]?[id]?.end {
             finish(id, key: key, end)
         }
     }
@@ -79,12 +87,42 @@ extension LogArchiver {
             let end = LogEnd(
                 jobID: job, attempt: key.attempt, finalState: status.state,
                 exitCode: key.attempt == status.attempt ? status.exitCode : nil)
+            if status.state == .cancelled, key.attempt == status.attempt, let attempt = attempts[key], !attempt.exited {
+                // Killed, still dying: `LogEnd` waits for its exit (or the grace).
+                if dying[key] == nil {
+                    dying[key] = ContinuousClock.now + Self.dyingGrace
+                }
+            }
             for (id, follower) in followers[key] ?? [:] {
-                if follower.live {
+                if follower.live && dying[key] == nil {
                     finish(id, key: key, end)
                 } else {
                     followers[key]?[id]?.end = end
                 }
+            }
+        }
+    }
+
+    /// The attempt is over on its worker (its exit was reported): its followers get their
+    /// `LogEnd` now, after everything it wrote. (The leader's epoch is the attempt number.)
+    func attemptExited(_ key: AttemptKey) {
+        attempts[key]?.exited = true
+        endDying(key)
+    }
+
+    /// Ends the followers of dying attempts whose grace has passed.
+    func expireDying() {
+        let now = ContinuousClock.now
+        for (key, deadline) in dying where deadline <= now {
+            endDying(key)
+        }
+    }
+
+    private func endDying(_ key: AttemptKey) {
+        guard dying.removeValue(forKey: key) != nil else { return }
+        for (id, follower) in followers[key] ?? [:] where follower.live {
+            if let end = follower.end {
+                finish(id, key: key, end)
             }
         }
     }

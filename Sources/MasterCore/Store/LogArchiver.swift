@@ -66,6 +66,8 @@ public actor LogArchiver {
         var markerWrittenAt: ContinuousClock.Instant?
         /// Where to send the acknowledgement: the connection that delivered the latest chunk.
         var outbox: Outbox?
+        /// Whether its worker reported it exited (``settle(_:attempt:)``).
+        var exited = false
     }
 
     private let etcd: EtcdClient
@@ -84,6 +86,8 @@ public actor LogArchiver {
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     /// Whether `run` has returned (the term is over).
     private var ended = false
+    /// Killed attempts whose followers wait for their exit, with the time they stop waiting.
+    var dying: [AttemptKey: ContinuousClock.Instant] = [:]
     private let doorbell: AsyncStream<Void>.Continuation
     private let rings: AsyncStream<Void>
 
@@ -158,21 +162,42 @@ public actor LogArchiver {
             flushWaiters = []
             waiting.forEach { $0.resume() }
         }
-        for await _ in rings {
-            while !dirty.isEmpty {
-                try await flush()
-                let waiting = flushWaiters
-                flushWaiters = []
-                waiting.forEach { $0.resume() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Followers of a killed attempt whose worker never reports its exit.
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    await self.expireDying()
+                }
             }
+            group.addTask {
+                for await _ in self.rings {
+                    try await self.flushAll()
+                }
+            }
+            // Either ends only by throwing (a failed write) or by cancellation: end the other.
+            defer { group.cancelAll() }
+            try await group.next()
         }
     }
 
-    /// Returns once the cut markers of `job`'s attempts hold their final counts (at once when
-    /// nothing of the job was cut). Called when an attempt's exit is reported, before the job is
-    /// recorded final, so that a reader of a final job's log sees the exact count. Returns
-    /// early if the term ends first.
-    public func settle(_ job: JobID) async {
+    /// Flushes until nothing is dirty, then wakes ``settle(_:attempt:)`` callers.
+    private func flushAll() async throws {
+        while !dirty.isEmpty {
+            try await flush()
+            let waiting = flushWaiters
+            flushWaiters = []
+            waiting.forEach { $0.resume() }
+        }
+    }
+
+    /// `attempt` of `job` exited on its worker. Returns once the cut markers of `job`'s attempts
+    /// hold their final counts (at once when nothing of the job was cut). Called when an
+    /// attempt's exit is reported, before the job is recorded final, so that a reader of a
+    /// final job's log sees the exact count; its followers, if it was killed, get `LogEnd`.
+    /// Returns early if the term ends first.
+    public func settle(_ job: JobID, attempt: UInt32) async {
+        attemptExited(AttemptKey(job: job, attempt: attempt))
         let keys = (cutJobs.removeValue(forKey: job) ?? []).map { AttemptKey(job: job, attempt: $0) }
         for key in keys where attempts[key]?.cutChanged == true {
             attempts[key]?.markerWrittenAt = nil
