@@ -169,6 +169,31 @@ final class WorkerRestartTests: ClusterTestCase {
     }
 }
 
+extension WorkerRestartTests {
+    /// A container adopted by a restarted worker keeps its deadline: the job's timeout counts
+    /// from when it started running, not from the adoption.
+    func testAnAdoptedContainerKeepsItsTimeout() async throws {
+        try await startCluster(workers: [("w1", "4", "4Gi")])
+        let cluster = self.cluster!
+        var spec = dockerJob("sleep 60")
+        spec.timeoutSeconds = 8
+        let job = spec
+        let id = try await cluster.withClient { try await $0.submitAll([job]) }[0]
+        try await waitUntil("the job running", timeout: .seconds(30)) { try await cluster.job(id).status.state == .running }
+        let running = try await cluster.job(id).status
+        try await Task.sleep(for: .seconds(4))
+        await cluster.process(named: "worker w1")?.kill9()
+        try cluster.startWorker("w1", cpu: "4", memory: "4Gi")
+        try await waitUntil("the job final", timeout: .seconds(40)) { try await cluster.job(id).status.state.isFinal }
+        let ended = try await cluster.job(id).status
+        XCTAssertEqual(ended.attempt, 1, "adopted, not run again: \(ended)")
+        XCTAssertTrue(ended.message.contains("timed out"), "\(ended)")
+        // 8 s of timeout and up to 2 s of kill grace; counted from the adoption it would be 15 s.
+        let ranFor = Double(ended.updatedAt.rawValue - running.updatedAt.rawValue) / 1000
+        XCTAssertLessThan(ranFor, 12.5, "the timeout restarted at the adoption: \(ranFor) s")
+    }
+}
+
 extension Array {
     /// `map` with an async transform, one element at a time.
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {

@@ -8,6 +8,8 @@ struct JobRunner: Sendable {
     let kill: KillSignal
     /// Whether the attempt was left by an earlier process and is taken over, not started.
     var resume = false
+    /// How long the attempt ran before this process took it over: the job's timeout counts it.
+    var alreadyRan = Duration.zero
     /// Where the job's output goes (the log pipeline).
     let output: JobOutputHandler
     let onStarted: @Sendable () async -> Void
@@ -38,7 +40,10 @@ struct JobRunner: Sendable {
             if timeout > 0 {
                 group.addTask {
                     do {
-                        try await Task.sleep(for: .seconds(Int(timeout)))
+                        let left = Duration.seconds(Int64(timeout)) - alreadyRan
+                        if left > .zero {
+                            try await Task.sleep(for: left)
+                        }
                         return .timedOut
                     } catch {
                         return .killRequested

@@ -16,6 +16,13 @@ import Logging
 /// One etcd read per leftover; the leftovers are bounded by what the node's capacity let the
 /// earlier process run.
 struct Reconciliation: Sendable {
+    /// An attempt to take over, and how long it has run already (since the leader recorded it
+    /// running), which its timeout counts.
+    struct Adoption: Sendable {
+        let request: RunRequest
+        let alreadyRan: Duration
+    }
+
     let etcd: EtcdClient
     let node: NodeID
     let runtimes: [Runtime: any JobRuntime]
@@ -23,8 +30,8 @@ struct Reconciliation: Sendable {
 
     /// Discards every leftover not adopted and returns the attempts to resume. `continuing`:
     /// the earlier process's lease still lives and this process carries it on.
-    func run(continuing: Bool) async throws -> [RunRequest] {
-        var adopted: [RunRequest] = []
+    func run(continuing: Bool) async throws -> [Adoption] {
+        var adopted: [Adoption] = []
         for (kind, runtime) in runtimes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             var discarded = 0
             for leftover in try await runtime.leftovers(node: node) {
@@ -46,7 +53,7 @@ struct Reconciliation: Sendable {
     }
 
     /// The attempt as etcd still assigns it here, or nil when it does not.
-    private func assignment(of leftover: LeftoverAttempt, in runtime: Runtime) async throws -> RunRequest? {
+    private func assignment(of leftover: LeftoverAttempt, in runtime: Runtime) async throws -> Adoption? {
         guard let record = try await etcd.get(Keys.job(leftover.job)),
             let job = try? JSONDecoder().decode(JobDetails.self, from: Data(record.value))
         else {
@@ -58,6 +65,13 @@ struct Reconciliation: Sendable {
         else {
             return nil
         }
-        return RunRequest(job: leftover.job, attempt: leftover.attempt, epoch: leftover.epoch, node: node, spec: job.spec)
+        var alreadyRan = Duration.zero
+        if status.state == .running {
+            let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+            alreadyRan = .milliseconds(Int64(now - min(now, status.updatedAt.rawValue)))
+        }
+        return Adoption(
+            request: RunRequest(job: leftover.job, attempt: leftover.attempt, epoch: leftover.epoch, node: node, spec: job.spec),
+            alreadyRan: alreadyRan)
     }
 }

@@ -92,8 +92,8 @@ public struct Worker: Sendable {
 
         let (launches, launchContinuation) = AsyncStream.makeStream(of: WorkerState.Launch.self)
         let state = WorkerState(node: configuration.nodeID, logger: logger, launches: launchContinuation)
-        for request in adopted {
-            await state.adopt(request)
+        for adoption in adopted {
+            await state.adopt(adoption.request, alreadyRan: adoption.alreadyRan)
         }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -127,7 +127,7 @@ public struct Worker: Sendable {
                         guard bytes.readableBytes > 0 else { return }
                         await state.log(request.job, epoch: request.epoch, stream: stream, output: bytes)
                     }
-                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resume: launch.resume, output: output) {
+                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resume: launch.resume, alreadyRan: launch.alreadyRan, output: output) {
                         await state.started(request.job, epoch: request.epoch)
                     }
                     let status = await runner.run()

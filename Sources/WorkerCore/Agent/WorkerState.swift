@@ -37,6 +37,8 @@ actor WorkerState {
         let request: RunRequest
         let kill: KillSignal
         var resume = false
+        /// How long an adopted attempt has run already (its timeout counts it).
+        var alreadyRan = Duration.zero
     }
 
     private let node: NodeID
@@ -129,11 +131,11 @@ actor WorkerState {
 
     /// Takes over an attempt an earlier process of this node left running (or stopped, not yet
     /// reported): it counts as running and is supervised to its end. Call before the first session.
-    func adopt(_ request: RunRequest) {
+    func adopt(_ request: RunRequest, alreadyRan: Duration) {
         guard jobs[request.job] == nil else { return }
         let kill = KillSignal()
         jobs[request.job] = Entry(epoch: request.epoch, attempt: request.attempt, phase: .running, kill: kill)
-        launches.yield(Launch(request: request, kill: kill, resume: true))
+        launches.yield(Launch(request: request, kill: kill, resume: true, alreadyRan: alreadyRan))
     }
 
     // MARK: - Output
