@@ -170,6 +170,32 @@ final class WorkerRestartTests: ClusterTestCase {
 }
 
 extension WorkerRestartTests {
+    /// A container adopted by a restarted worker continues its log where the archive ends:
+    /// `titan-cli logs` shows every line once, though the worker was SIGKILLed mid-stream.
+    func testAnAdoptedContainersLogContinuesWithoutLossOrRepeats() async throws {
+        try await startCluster(workers: [("w1", "4", "4Gi")])
+        let cluster = self.cluster!
+        let lines = 300
+        let id = try await cluster.withClient {
+            try await $0.submitAll([dockerJob("i=1; while [ $i -le \(lines) ]; do echo line$i; i=$((i+1)); sleep 0.02; done; echo done >&2")])
+        }[0]
+        try await waitUntil("the job running", timeout: .seconds(30)) { try await cluster.job(id).status.state == .running }
+        try await Task.sleep(for: .seconds(2))
+        await cluster.process(named: "worker w1")?.kill9()
+        try await Task.sleep(for: .milliseconds(500))
+        try cluster.startWorker("w1", cpu: "4", memory: "4Gi")
+        try await waitUntil("the job final", timeout: .seconds(60)) { try await cluster.job(id).status.state.isFinal }
+        let status = try await cluster.job(id).status
+        XCTAssertEqual(status.state, .succeeded, "\(status)")
+        XCTAssertEqual(status.attempt, 1, "adopted, not run again")
+        let logs = try await runProgram(
+            cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
+            in: cluster.root)
+        XCTAssertEqual(logs.exitCode, 0, logs.stderr)
+        XCTAssertEqual(logs.stdout, (1...lines).map { "line\($0)\n" }.joined())
+        XCTAssertEqual(logs.stderr, "done\n")
+    }
+
     /// A container adopted by a restarted worker keeps its deadline: the job's timeout counts
     /// from when it started running, not from the adoption.
     func testAnAdoptedContainerKeepsItsTimeout() async throws {

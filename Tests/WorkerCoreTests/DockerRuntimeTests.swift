@@ -226,7 +226,7 @@ final class DockerRuntimeTests: XCTestCase {
         await assertGone(dropID, "a discarded leftover is removed")
 
         let collector = OutputCollector()
-        let status = try await runtime.resume(keep, output: { collector.append($0, $1) })
+        let status = try await runtime.resume(keep, skipping: OutputOffsets(), output: { collector.append($0, $1) })
         XCTAssertEqual(status, ExitStatus(code: 4, reason: "exited with code 4"))
         XCTAssertEqual(collector.stdoutText, "kept\n", "a resumed container's output is delivered")
         try await runtime.release(keep)

@@ -144,6 +144,11 @@ struct Connection {
             outbox.send(.error(ErrorMessage(correlationID: 0, code: error.code, message: error.description)))
             return nil
         }
+        if hello.role == .worker {
+            // Before the worker hears Welcome, nothing unwritten of its node's output is kept:
+            // a worker process that took over from a dead one resumes from the archive.
+            await context.archiver.forgetUnwritten(node: hello.nodeID, owner: outbox)
+        }
         outbox.send(.welcome(Welcome(version: WireLimits.protocolVersion, serverID: context.serverID)))
         switch hello.role {
         case .worker:
@@ -169,7 +174,7 @@ struct Connection {
             outbox.send(.pong(ping))
         case let .logChunk(chunk):
             if await context.scheduler.isCurrent(chunk, from: node) {
-                await context.archiver.receive(chunk, outbox: outbox)
+                await context.archiver.receive(chunk, from: node, outbox: outbox)
             } else {
                 // Output of an attempt that is over or moved: nobody wants it; let the worker drop it.
                 outbox.send(.logAck(LogAck(jobID: chunk.jobID, attempt: chunk.attempt, seq: chunk.seq)))

@@ -68,6 +68,10 @@ public actor LogArchiver {
         var outbox: Outbox?
         /// Whether its worker reported it exited (``settle(_:attempt:)``).
         var exited = false
+        /// The node whose worker sends it.
+        var node: NodeID?
+        /// The session whose chunks count since ``forgetUnwritten(node:owner:)``; `nil`: any.
+        var owner: Outbox?
     }
 
     private let etcd: EtcdClient
@@ -100,15 +104,19 @@ public actor LogArchiver {
         (self.rings, self.doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Takes one chunk of a current attempt, delivered on `outbox`.
-    public func receive(_ chunk: LogChunk, outbox: Outbox) {
+    /// Takes one chunk of a current attempt, delivered by `node`'s session on `outbox`.
+    public func receive(_ chunk: LogChunk, from node: NodeID, outbox: Outbox) {
         let key = AttemptKey(job: chunk.jobID, attempt: chunk.attempt)
+        if let owner = attempts[key]?.owner, owner !== outbox {
+            return  // a late frame of a session the node has replaced (``forgetUnwritten``)
+        }
         if attempts[key] == nil, attempts.count >= Self.maxTrackedAttempts {
             attempts = attempts.filter { dirtySet.contains($0.key) || followers[$0.key] != nil }
             cutJobs = cutJobs.filter { job, numbers in numbers.contains { attempts[AttemptKey(job: job, attempt: $0)] != nil } }
         }
         var attempt = attempts[key] ?? Attempt()
         attempt.outbox = outbox
+        attempt.node = node
         if let durable = attempt.durableThrough, chunk.seq <= durable {
             attempts[key] = attempt
             outbox.send(.logAck(LogAck(jobID: chunk.jobID, attempt: chunk.attempt, seq: durable)))
@@ -188,6 +196,32 @@ public actor LogArchiver {
             let waiting = flushWaiters
             flushWaiters = []
             waiting.forEach { $0.resume() }
+        }
+    }
+
+    /// A session of `node` begins (before its worker is welcomed): the chunks of the node's
+    /// attempts that are received but not yet in a txn are forgotten (never acknowledged, so a
+    /// worker that lives on sends them again; one that took over from a dead process resumes
+    /// from the archive), later chunks count only from `owner`, and this returns once the txn in
+    /// flight, if any, is done: what the archive holds of the node's attempts is then final
+    /// until the new session sends more.
+    public func forgetUnwritten(node: NodeID, owner: Outbox) async {
+        var keys: [AttemptKey] = []
+        for (key, attempt) in attempts where attempt.node == node {
+            var attempt = attempt
+            // (An attempt past its cap keeps its pending chunks: they were received before the
+            // cut began, and would be cut if they came again.)
+            if !attempt.cutting, let first = attempt.pending.first {
+                attempt.lastReceived = first.seq == 0 ? nil : first.seq - 1
+                attempt.storedBytes -= attempt.pending.reduce(0) { $0 + $1.frame.count }
+                attempt.pending = []
+            }
+            attempt.owner = owner
+            attempts[key] = attempt
+            keys.append(key)
+        }
+        while !ended, keys.contains(where: { attempts[$0]?.writing.isEmpty == false }) {
+            await withCheckedContinuation { flushWaiters.append($0) }
         }
     }
 

@@ -6,8 +6,9 @@ struct JobRunner: Sendable {
     let runtime: any JobRuntime
     let request: RunRequest
     let kill: KillSignal
-    /// Whether the attempt was left by an earlier process and is taken over, not started.
-    var resume = false
+    /// Set when the attempt was left by an earlier process and is taken over, not started: how
+    /// much of its output the archive holds already.
+    var resumeAfter: OutputOffsets?
     /// How long the attempt ran before this process took it over: the job's timeout counts it.
     var alreadyRan = Duration.zero
     /// Where the job's output goes (the log pipeline).
@@ -25,8 +26,8 @@ struct JobRunner: Sendable {
         return await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
-                    if resume {
-                        return .finished(try await runtime.resume(request, output: output))
+                    if let resumeAfter {
+                        return .finished(try await runtime.resume(request, skipping: resumeAfter, output: output))
                     }
                     return .finished(try await runtime.run(request, started: { _ in await onStarted() }, output: output))
                 } catch {

@@ -34,6 +34,13 @@ struct LogWindow {
     /// Output read but not yet cut, per stream (each under 64 KiB).
     private var held: [LogStreamKind: ByteBuffer] = [:]
 
+    /// Numbers the chunks from `seq` on: an adopted attempt's output continues its archive.
+    /// Only before the first chunk.
+    mutating func resume(at seq: UInt64) {
+        precondition(unacked.isEmpty && held.isEmpty && nextSeq == 0, "an output window resumes before its first chunk")
+        nextSeq = seq
+    }
+
     /// Whether another chunk may be sent.
     var hasRoom: Bool { unacked.count < Self.maxChunks && bytes < Self.maxBytes }
 

@@ -99,7 +99,7 @@ public struct Worker: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 defer { group.cancelAll() }
                 group.addTask { try await etcd.keepAlive(id: leaseID) }
-                group.addTask { await supervise(launches, state: state) }
+                group.addTask { await supervise(launches, state: state, etcd: etcd) }
                 group.addTask { try await Session(configuration: configuration, etcd: etcd, state: state, logger: logger).run() }
                 try await group.next()
             }
@@ -112,7 +112,7 @@ public struct Worker: Sendable {
     }
 
     /// Starts every launched job as a child task; cancelling this ends (kills) them all.
-    private func supervise(_ launches: AsyncStream<WorkerState.Launch>, state: WorkerState) async {
+    private func supervise(_ launches: AsyncStream<WorkerState.Launch>, state: WorkerState, etcd: EtcdClient) async {
         await withDiscardingTaskGroup { group in
             for await launch in launches {
                 let request = launch.request
@@ -127,7 +127,12 @@ public struct Worker: Sendable {
                         guard bytes.readableBytes > 0 else { return }
                         await state.log(request.job, epoch: request.epoch, stream: stream, output: bytes)
                     }
-                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resume: launch.resume, alreadyRan: launch.alreadyRan, output: output) {
+                    var resumeAfter: OutputOffsets?
+                    if launch.resume {
+                        guard let archived = await resumePoint(of: request, state: state, etcd: etcd) else { return }
+                        resumeAfter = archived.offsets
+                    }
+                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resumeAfter: resumeAfter, alreadyRan: launch.alreadyRan, output: output) {
                         await state.started(request.job, epoch: request.epoch)
                     }
                     let status = await runner.run()
@@ -143,5 +148,27 @@ public struct Worker: Sendable {
                 }
             }
         }
+    }
+
+    /// Where an adopted attempt's output resumes: once the first session is welcomed, what the
+    /// archive holds of it (``ArchivedOutput``), read again every second while etcd fails; its
+    /// window then numbers chunks from there. `nil` when the incarnation ends first.
+    private func resumePoint(of request: RunRequest, state: WorkerState, etcd: EtcdClient) async -> ArchivedOutput? {
+        await state.firstSessionWelcomed()
+        while !Task.isCancelled {
+            do {
+                let archived = try await ArchivedOutput.read(etcd, job: request.job, attempt: request.attempt)
+                await state.resumeOutput(request.job, epoch: request.epoch, at: archived.nextSeq)
+                logger.info("resuming an adopted attempt's output", metadata: [
+                    "job.id": "\(request.job.rawValue)", "seq": "\(archived.nextSeq)",
+                    "stdout.bytes": "\(archived.offsets.stdout)", "stderr.bytes": "\(archived.offsets.stderr)",
+                ])
+                return archived
+            } catch {
+                logger.warning("could not read an adopted attempt's archive; retrying", metadata: ["job.id": "\(request.job.rawValue)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        return nil
     }
 }

@@ -49,6 +49,9 @@ actor WorkerState {
     /// queued here: an attempt's chunks reach the leader in seq order, even while a replay runs.
     private var session: (id: UInt64, outgoing: AsyncStream<WireMessage>.Continuation)?
     private var nextSessionID: UInt64 = 0
+    /// Whether a session has been welcomed yet (the leader forgets a node's unwritten output
+    /// before it welcomes the node: ``firstSessionWelcomed()``).
+    private var welcomed = false
     /// Woken whenever a window shrinks or an entry goes.
     private let windowChanged = WakeList()
 
@@ -66,6 +69,10 @@ actor WorkerState {
     func attach(_ outgoing: AsyncStream<WireMessage>.Continuation) -> UInt64 {
         nextSessionID += 1
         session = (nextSessionID, outgoing)
+        if !welcomed {
+            welcomed = true
+            windowChanged.wakeAll()
+        }
         var held: UInt32 = 0
         for (job, entry) in jobs.sorted(by: { $0.key < $1.key }) {
             for chunk in entry.log.unacked {
@@ -85,6 +92,21 @@ actor WorkerState {
         }
         send(.synced(Synced(held: held)))
         return nextSessionID
+    }
+
+    /// Returns once a session of this incarnation has been welcomed by a leader (or the task is
+    /// cancelled).
+    func firstSessionWelcomed() async {
+        while !welcomed, !Task.isCancelled {
+            await windowChanged.wait(since: windowChanged.generation)
+        }
+    }
+
+    /// An adopted attempt's output resumes at chunk `seq` (what the archive holds ends before it).
+    func resumeOutput(_ job: JobID, epoch: Epoch, at seq: UInt64) {
+        guard var entry = jobs[job], entry.epoch == epoch else { return }
+        entry.log.resume(at: seq)
+        jobs[job] = entry
     }
 
     /// The session ended: nothing more is queued for it.

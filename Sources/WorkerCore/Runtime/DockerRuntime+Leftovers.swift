@@ -33,10 +33,11 @@ extension DockerRuntime {
     }
 
     /// Supervises the leftover container of `request` to its end, as `run` does once its own
-    /// container has started: output, kill on cancellation, status. A container that has stopped
+    /// container has started: output (read from the engine's log of it, from the byte after
+    /// `skipping` of each stream), kill on cancellation, status. A container that has stopped
     /// meanwhile delivers its output and status at once; one that is gone throws `notFound`.
-    public func resume(_ request: RunRequest, output: @escaping JobOutputHandler) async throws -> ExitStatus {
-        try await self.supervise(DockerContainerPlan(request).name, output: output)
+    public func resume(_ request: RunRequest, skipping: OutputOffsets, output: @escaping JobOutputHandler) async throws -> ExitStatus {
+        try await self.supervise(DockerContainerPlan(request).name, output: output, skipping: skipping)
     }
 
     private func remove(_ container: String) async throws {

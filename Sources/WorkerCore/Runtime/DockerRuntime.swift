@@ -136,13 +136,15 @@ public struct DockerRuntime: JobRuntime {
     /// Watches a started container (by id or name) to its end, turning a cancellation into a kill.
     /// Its output comes from `attached` (attached before the start), or else (a container
     /// adopted from an earlier worker process) from the engine's log of it.
-    func supervise(_ id: String, output: @escaping JobOutputHandler, attached: DockerLogStream? = nil) async throws -> ExitStatus {
+    func supervise(
+        _ id: String, output: @escaping JobOutputHandler, attached: DockerLogStream? = nil, skipping: OutputOffsets = OutputOffsets()
+    ) async throws -> ExitStatus {
         let client = self.client
         let kill = KillSignal()
         let grace = self.configuration.killGrace
         return try await withTaskCancellationHandler {
             var status = try await withoutCancellation {
-                try await DockerSupervision(client: client, container: id, kill: kill, grace: grace, attached: attached).run(output)
+                try await DockerSupervision(client: client, container: id, kill: kill, grace: grace, attached: attached, skipping: skipping).run(output)
             }
             if Task.isCancelled {
                 status.reason = "cancelled"

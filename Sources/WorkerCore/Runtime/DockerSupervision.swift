@@ -29,6 +29,9 @@ struct DockerSupervision: Sendable {
     /// The container's output, attached before its start; `nil` for a container adopted from
     /// an earlier worker process, whose output is read from the engine's log instead.
     var attached: DockerLogStream?
+    /// Bytes of each stream not to deliver (a container adopted after a worker restart: what
+    /// the archive holds already).
+    var skipping = OutputOffsets()
 
     private enum Finished: Sendable {
         case logsEnded
@@ -61,6 +64,7 @@ struct DockerSupervision: Sendable {
         let kill = self.kill
         let grace = self.grace
         let attached = self.attached
+        let skipping = self.skipping
         return try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask {
                 let stream: DockerLogStream
@@ -69,7 +73,7 @@ struct DockerSupervision: Sendable {
                 } else {
                     stream = try await client.logs(container, follow: true)
                 }
-                try await Self.pump(stream, output)
+                try await Self.pump(stream, skipping: skipping, output)
                 return .logsEnded
             }
             group.addTask {
@@ -108,22 +112,29 @@ struct DockerSupervision: Sendable {
     /// files while the job wrote faster than `output` took it) ends the output there instead of
     /// failing the attempt: the job did run to its end, and its status is still right; failing
     /// it would run a finished job again elsewhere.
-    private static func pump(_ stream: DockerLogStream, _ output: JobOutputHandler) async throws {
+    private static func pump(_ stream: DockerLogStream, skipping: OutputOffsets, _ output: JobOutputHandler) async throws {
         do {
-            try await Self.deliver(stream, output)
+            try await Self.deliver(stream, skipping: skipping, output)
         } catch DockerStreamError.incomplete {
             return
         }
     }
 
-    private static func deliver(_ stream: DockerLogStream, _ output: JobOutputHandler) async throws {
+    private static func deliver(_ stream: DockerLogStream, skipping: OutputOffsets, _ output: JobOutputHandler) async throws {
+        var skip = skipping
         for try await frame in stream {
             let kind: LogStreamKind
-            switch frame.stream {
-            case .stdout: kind = .stdout
-            case .stderr: kind = .stderr
-            }
             var start = 0
+            switch frame.stream {
+            case .stdout:
+                kind = .stdout
+                start = Int(min(skip.stdout, UInt64(frame.bytes.count)))
+                skip.stdout -= UInt64(start)
+            case .stderr:
+                kind = .stderr
+                start = Int(min(skip.stderr, UInt64(frame.bytes.count)))
+                skip.stderr -= UInt64(start)
+            }
             while start < frame.bytes.count {
                 let end = min(start + Self.maxChunk, frame.bytes.count)
                 await output(kind, ByteBuffer(bytes: frame.bytes[start..<end]))

@@ -79,7 +79,7 @@ public struct ExecRuntime: JobRuntime {
     public func discard(_ leftover: LeftoverAttempt) async throws {}
 
     /// Exec attempts are never left over, so never resumed: throws.
-    public func resume(_ request: RunRequest, output: @escaping JobOutputHandler) async throws -> ExitStatus {
+    public func resume(_ request: RunRequest, skipping: OutputOffsets, output: @escaping JobOutputHandler) async throws -> ExitStatus {
         throw ExecRuntimeError.cannotResume(request.job)
     }
 

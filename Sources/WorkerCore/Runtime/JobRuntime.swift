@@ -69,6 +69,20 @@ public struct LeftoverAttempt: Sendable, Hashable {
     }
 }
 
+/// How many bytes of each output stream of an attempt are accounted for already.
+public struct OutputOffsets: Sendable, Hashable {
+    /// Bytes of stdout.
+    public var stdout: UInt64
+    /// Bytes of stderr.
+    public var stderr: UInt64
+
+    /// Creates offsets; zero for a stream not given.
+    public init(stdout: UInt64 = 0, stderr: UInt64 = 0) {
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
 /// What a runtime tells its caller once a job's process runs.
 public struct StartedJob: Sendable, Hashable {
     /// How the runtime names the running job, for logs and operators: `"pid 1234"` or a container id.
@@ -117,15 +131,17 @@ public protocol JobRuntime: Sendable {
 
     /// What an earlier process of this node left in this runtime (containers outlive a worker
     /// that crashed). Called when an incarnation starts, before it registers; the worker then
-    /// adopts each one (``resume(_:output:)``) or ``discard(_:)``s it.
+    /// adopts each one (``resume(_:skipping:output:)``) or ``discard(_:)``s it.
     func leftovers(node: NodeID) async throws -> [LeftoverAttempt]
 
     /// Kills and removes a leftover that is no longer this node's to run.
     func discard(_ leftover: LeftoverAttempt) async throws
 
     /// Supervises the leftover attempt `request` to its end as ``run(_:started:output:)`` would
-    /// have (it has started already: no `started`). Throws when there is nothing to supervise.
-    func resume(_ request: RunRequest, output: @escaping JobOutputHandler) async throws -> ExitStatus
+    /// have (it has started already: no `started`). Its output is delivered from the byte after
+    /// `skipping` of each stream (what the archive holds already). Throws when there is nothing
+    /// to supervise.
+    func resume(_ request: RunRequest, skipping: OutputOffsets, output: @escaping JobOutputHandler) async throws -> ExitStatus
 
     /// Runs one attempt of a job to completion; see the protocol's documentation for the contract.
     func run(
