@@ -108,6 +108,39 @@ final class LogTests: ClusterTestCase {
             logs.stderr.contains("reached its cap; \(4_194_304 - kept) more bytes of output were cut"), logs.stderr)
     }
 
+    /// A new leader inherits an attempt past its cap: it reads what earlier terms archived, so
+    /// it stores nothing more and continues the marker's count (which may miss up to a second's
+    /// worth of cut bytes acknowledged after the old leader's last marker write).
+    func testTheCapHoldsAcrossALeaderFailOver() async throws {
+        try cluster.startMaster("m1", extra: ["--log-archive-cap", "1Mi"])
+        try await cluster.waitForLeader("m1")
+        try cluster.startMaster("m2", extra: ["--log-archive-cap", "1Mi"])
+        try cluster.startWorker("w1", cpu: "4", memory: "8Gi")
+        try await cluster.waitForNodes(1)
+        let cluster = self.cluster!
+        // 4 MiB of random bytes, 128 KiB at a time about ten times a second: the cap is reached
+        // within the first second, the fail-over comes at two, the rest goes to the new leader.
+        let total = 32 * 131_072
+        let id = try await cluster.withClient {
+            try await $0.submitAll([scriptJob("i=0; while [ $i -lt 32 ]; do head -c 131072 /dev/urandom; sleep 0.1; i=$((i+1)); done")])
+        }[0]
+        try await waitUntil("the job running", timeout: .seconds(20)) { try await cluster.job(id).status.state == .running }
+        try await Task.sleep(for: .seconds(2))
+        await cluster.process(named: "master m1")?.kill9()
+        try await cluster.waitForLeader("m2", timeout: .seconds(15))
+        try await waitUntil("the job final", timeout: .seconds(60)) { try await cluster.job(id).status.state.isFinal }
+        let logs = try await runProgram(
+            cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
+            in: cluster.root)
+        XCTAssertEqual(logs.exitCode, 0, logs.stderr)
+        let kept = logs.stdoutBytes.count
+        XCTAssertLessThanOrEqual(kept, 1 << 20, "the new leader stored past the cap")
+        let marker = try XCTUnwrap(logs.stderr.range(of: "reached its cap; "), logs.stderr)
+        let cut = Int(logs.stderr[marker.upperBound...].prefix { $0.isNumber }) ?? -1
+        XCTAssertLessThanOrEqual(cut, total - kept, logs.stderr)
+        XCTAssertGreaterThanOrEqual(cut, total - kept - (3 << 19), "the new leader did not continue the count: \(logs.stderr)")
+    }
+
     func testACancelledJobsLastWordsAreArchived() async throws {
         try await startCluster(workers: [("w1", "2", "2Gi")])
         let cluster = self.cluster!

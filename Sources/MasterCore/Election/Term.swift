@@ -54,7 +54,7 @@ struct Term {
                 }
             }
             let nodesRevision = try await loadNodes(into: scheduler)
-            try await loadJobs(into: scheduler)
+            try await loadJobs(into: scheduler, archiver: archiver)
             try await scheduler.restoreFinished()
             group.addTask { try await watchNodes(scheduler, from: nodesRevision + 1) }
             group.addTask { try await router.serveTerm(context) }
@@ -78,7 +78,7 @@ struct Term {
     }
 
     /// Restores every live job, reading the job records a page at a time.
-    private func loadJobs(into scheduler: Scheduler) async throws {
+    private func loadJobs(into scheduler: Scheduler, archiver: LogArchiver) async throws {
         try await etcd.forEachPage(prefix: Keys.jobs, pageSize: 1000) { page in
             var live: [(job: JobDetails, nodeLease: Int64?, revision: Int64)] = []
             for kv in page.kvs {
@@ -89,6 +89,8 @@ struct Term {
                 if !job.status.state.isFinal { live.append((job, nodeLease, kv.modRevision)) }
             }
             try await scheduler.restore(live)
+            // What earlier terms archived of the attempts that run is read at their first chunk.
+            await archiver.inherit(live.filter { $0.job.status.state.holdsCapacity }.map { ($0.job.id, $0.job.status.attempt) })
         }
     }
 

@@ -24,6 +24,9 @@ extension LogArchiver {
             attempts[key] = attempt
             keys.append(key)
         }
+        for (key, waiting) in loading {
+            loading[key] = waiting.filter { $0.node != node || $0.outbox === owner }
+        }
         while !ended, keys.contains(where: { attempts[$0]?.writing.isEmpty == false }) {
             await withCheckedContinuation { flushWaiters.append($0) }
         }

@@ -74,7 +74,7 @@ public actor LogArchiver {
         var owner: Outbox?
     }
 
-    private let etcd: EtcdClient
+    let etcd: EtcdClient
     private let fence: Compare
     private let maxArchiveBytes: Int
     var attempts: [AttemptKey: Attempt] = [:]
@@ -94,6 +94,12 @@ public actor LogArchiver {
     var dying: [AttemptKey: ContinuousClock.Instant] = [:]
     private let doorbell: AsyncStream<Void>.Continuation
     private let rings: AsyncStream<Void>
+    /// Attempts running when the term began whose archive is read at their first chunk
+    /// (``inherit(_:)``), and the chunks that wait for that read.
+    var inherited: Set<AttemptKey> = []
+    var loading: [AttemptKey: [(chunk: LogChunk, node: NodeID, outbox: Outbox)]] = [:]
+    let loadRequests: AsyncStream<AttemptKey>.Continuation
+    let loadQueue: AsyncStream<AttemptKey>
 
     /// Creates an archiver writing through `etcd` under `fence`, keeping at most
     /// `maxArchiveBytes` of compressed output per attempt.
@@ -102,6 +108,7 @@ public actor LogArchiver {
         self.fence = fence
         self.maxArchiveBytes = maxArchiveBytes
         (self.rings, self.doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (self.loadQueue, self.loadRequests) = AsyncStream.makeStream(of: AttemptKey.self)
     }
 
     /// Takes one chunk of a current attempt, delivered by `node`'s session on `outbox`.
@@ -109,6 +116,9 @@ public actor LogArchiver {
         let key = AttemptKey(job: chunk.jobID, attempt: chunk.attempt)
         if let owner = attempts[key]?.owner, owner !== outbox {
             return  // a late frame of a session the node has replaced (``forgetUnwritten``)
+        }
+        if queueWhileLoading(chunk, node: node, outbox: outbox, key: key) {
+            return
         }
         if attempts[key] == nil, attempts.count >= Self.maxTrackedAttempts {
             attempts = attempts.filter { dirtySet.contains($0.key) || followers[$0.key] != nil }
@@ -183,6 +193,7 @@ public actor LogArchiver {
                     try await self.flushAll()
                 }
             }
+            group.addTask { try await self.runLoads() }
             // Either ends only by throwing (a failed write) or by cancellation: end the other.
             defer { group.cancelAll() }
             try await group.next()

@@ -20,21 +20,14 @@ struct ArchivedOutput: Sendable, Equatable {
 
     /// Reads the archive of `attempt` of `job` (key order is seq order), four values a page.
     static func read(_ etcd: EtcdClient, job: JobID, attempt: UInt32) async throws -> ArchivedOutput {
-        var cursor = LogArchiveCursor(from: 0, cutKey: Keys.logCut(of: job, attempt: attempt))
-        var archived = ArchivedOutput()
+        var summary = LogArchiveSummary(cutKey: Keys.logCut(of: job, attempt: attempt))
         try await etcd.forEachPage(prefix: Keys.logs(of: job, attempt: attempt), pageSize: 4) { page in
             for kv in page.kvs {
-                for record in cursor.takeSkippingDamaged(key: kv.keyString, value: kv.value) {
-                    if record.stream == 2 {
-                        archived.offsets.stderr += UInt64(record.uncompressedLength)
-                    } else {
-                        archived.offsets.stdout += UInt64(record.uncompressedLength)
-                    }
-                }
+                summary.add(key: kv.keyString, value: kv.value)
             }
         }
-        archived.nextSeq = cursor.next
-        archived.offsets.stdout += cursor.cutBytes
-        return archived
+        return ArchivedOutput(
+            nextSeq: summary.nextSeq,
+            offsets: OutputOffsets(stdout: summary.stdoutBytes + summary.cutBytes, stderr: summary.stderrBytes))
     }
 }
