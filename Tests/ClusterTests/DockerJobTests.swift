@@ -188,9 +188,7 @@ extension WorkerRestartTests {
         let status = try await cluster.job(id).status
         XCTAssertEqual(status.state, .succeeded, "\(status)")
         XCTAssertEqual(status.attempt, 1, "adopted, not run again")
-        let logs = try await runProgram(
-            cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
-            in: cluster.root)
+        let logs = try await cluster.logs(id)
         XCTAssertEqual(logs.exitCode, 0, logs.stderr)
         XCTAssertEqual(logs.stdout, (1...lines).map { "line\($0)\n" }.joined())
         XCTAssertEqual(logs.stderr, "done\n")

@@ -87,9 +87,7 @@ final class LogFollowTests: ClusterTestCase {
         XCTAssertEqual(run.stdout, Self.expected(lines: 500))
         XCTAssertEqual(run.stderr, "done\n")
         // And the archive agrees.
-        let archived = try await runProgram(
-            cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
-            in: cluster.root)
+        let archived = try await cluster.logs(id)
         XCTAssertEqual(archived.stdout, Self.expected(lines: 500))
     }
 

@@ -63,10 +63,7 @@ final class LogTests: ClusterTestCase {
         for (item, runtime, id) in submitted {
             let status = try await cluster.job(id).status
             XCTAssertEqual(status.state, .succeeded, "\(item.name) on \(runtime): \(status)")
-            let logs = try await runProgram(
-                cluster.binaries + "/titan-cli",
-                ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
-                in: cluster.root, timeout: .seconds(60))
+            let logs = try await cluster.logs(id, timeout: .seconds(60))
             XCTAssertEqual(logs.exitCode, 0, "\(item.name) on \(runtime): \(logs.stderr.prefix(300))")
             XCTAssertTrue(logs.stdoutBytes == item.stdout, "\(item.name) on \(runtime): stdout differs (\(logs.stdoutBytes.count) bytes, expected \(item.stdout.count))")
             XCTAssertTrue(logs.stderrBytes == item.stderr, "\(item.name) on \(runtime): stderr differs (\(logs.stderrBytes.count) bytes, expected \(item.stderr.count))")
@@ -97,9 +94,7 @@ final class LogTests: ClusterTestCase {
         // Random bytes do not compress: about 1 MiB of the 4 MiB is kept.
         let id = try await cluster.withClient { try await $0.submitAll([scriptJob("head -c 4194304 /dev/urandom")]) }[0]
         try await waitUntil("the job final", timeout: .seconds(60)) { try await cluster.job(id).status.state.isFinal }
-        let logs = try await runProgram(
-            cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
-            in: cluster.root)
+        let logs = try await cluster.logs(id)
         XCTAssertEqual(logs.exitCode, 0, logs.stderr)
         let kept = logs.stdoutBytes.count
         XCTAssertGreaterThan(kept, 512 << 10)
@@ -129,9 +124,7 @@ final class LogTests: ClusterTestCase {
         await cluster.process(named: "master m1")?.kill9()
         try await cluster.waitForLeader("m2", timeout: .seconds(15))
         try await waitUntil("the job final", timeout: .seconds(60)) { try await cluster.job(id).status.state.isFinal }
-        let logs = try await runProgram(
-            cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
-            in: cluster.root)
+        let logs = try await cluster.logs(id)
         XCTAssertEqual(logs.exitCode, 0, logs.stderr)
         let kept = logs.stdoutBytes.count
         XCTAssertLessThanOrEqual(kept, 1 << 20, "the new leader stored past the cap")
@@ -152,10 +145,7 @@ final class LogTests: ClusterTestCase {
         _ = try await cluster.withClient { try await $0.cancel(id) }
         var text = ""
         try await waitUntil("the output written after the cancel archived", timeout: .seconds(20)) {
-            text = try await runProgram(
-                cluster.binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
-                in: cluster.root
-            ).stdout
+            text = try await cluster.logs(id).stdout
             return text == "up\nbye\n"
         }
         XCTAssertEqual(text, "up\nbye\n")

@@ -164,6 +164,13 @@ final class LocalCluster: Sendable {
         return found ?? ""
     }
 
+    /// `titan-cli logs ID` against this cluster: the job's archived output (stdout, stderr).
+    func logs(_ id: JobID, timeout: Duration = .seconds(20)) async throws -> ProgramRun {
+        try await runProgram(
+            binaries + "/titan-cli", ["logs", id.rawValue, "--etcd", etcdEndpoint, "--token-file", tokenFile],
+            in: root, timeout: timeout)
+    }
+
     /// Runs `body` on a client connection to the current leader (found in etcd).
     func withClient<T: Sendable>(_ body: @escaping @Sendable (TitanConnection) async throws -> T) async throws -> T {
         guard let leader = try await leader() else { throw HarnessFailure("no master leads: nothing at /titan/v1/leader") }
