@@ -23,7 +23,7 @@ import WireProtocol
 ///   own) but not stored, and the marker ``Keys/logCut(of:attempt:)`` says how many output bytes
 ///   were cut. The marker is written when the cut begins, then at most once per
 ///   ``markerInterval`` while it grows, and with its final count before the attempt's exit is
-///   recorded (``settle(_:)``) or when the attempt ends otherwise (moved, cancelled).
+///   recorded (``settle(_:attempt:)``) or when the attempt ends otherwise (moved, cancelled).
 /// - **Fenced.** Every txn carries the term's fence; a failed fence or etcd error ends `run`,
 ///   which ends the term.
 ///
@@ -84,9 +84,9 @@ public actor LogArchiver {
     /// Attempts with something to flush, in arrival order.
     private var dirty: [AttemptKey] = []
     private var dirtySet: Set<AttemptKey> = []
-    /// The attempts, per job, whose output was cut (their markers get a final write: ``settle(_:)``).
+    /// The attempts, per job, whose output was cut (their markers get a final write: ``settle(_:attempt:)``).
     var cutJobs: [JobID: Set<UInt32>] = [:]
-    /// ``settle(_:)`` callers waiting for the next flush to end.
+    /// ``settle(_:attempt:)`` callers waiting for the next flush to end.
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
     /// Whether `run` has returned (the term is over).
     private(set) var ended = false
