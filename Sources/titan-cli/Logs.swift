@@ -37,12 +37,7 @@ struct Logs: AsyncParsableCommand {
 
     func run() async throws {
         let id = JobID(job)
-        let details: JobDetails
-        do {
-            details = try await cluster.withLeader { try await $0.job(id) }
-        } catch TitanClientError.server(code: .notFound, let message) {
-            throw CLIFailure(message)
-        }
+        let details = try await cluster.job(id)
         let last = details.status.attempt
         let attempt = self.attempt ?? last
         guard attempt <= last else {

@@ -14,12 +14,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let id = JobID(job)
-        let details: JobDetails
-        do {
-            details = try await cluster.withLeader { try await $0.job(id) }
-        } catch TitanClientError.server(code: .notFound, let message) {
-            throw CLIFailure(message)
-        }
+        let details = try await cluster.job(id)
         if cluster.output == .json {
             print(try json(details))
             return

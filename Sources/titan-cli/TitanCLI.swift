@@ -81,6 +81,15 @@ struct ClusterOptions: ParsableArguments {
         let address = try await locator.leaderAddress()
         return try await TitanConnection.withConnection(to: address, role: .client, nodeID: nodeID, token: token, body: body)
     }
+
+    /// The job `id` as the leader knows it; an unknown id is a ``CLIFailure`` naming it.
+    func job(_ id: JobID) async throws -> JobDetails {
+        do {
+            return try await withLeader { try await $0.job(id) }
+        } catch TitanClientError.server(code: .notFound, let message) {
+            throw CLIFailure(message)
+        }
+    }
 }
 
 /// How results are printed.

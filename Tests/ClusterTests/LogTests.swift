@@ -40,10 +40,7 @@ final class LogTests: ClusterTestCase {
     }()
 
     func testEveryStreamIsArchivedByteExactForBothRuntimes() async throws {
-        try cluster.startMaster("m1", extra: ["--log-archive-cap", "64Mi"])
-        try await cluster.waitForLeader("m1")
-        try cluster.startWorker("w1", cpu: "4", memory: "8Gi")
-        try await cluster.waitForNodes(1)
+        try await startCluster(workers: [("w1", "4", "8Gi")], masterFlags: ["--log-archive-cap", "64Mi"])
         let cluster = self.cluster!
 
         var submitted: [(Case, Runtime, JobID)] = []
@@ -86,10 +83,7 @@ final class LogTests: ClusterTestCase {
     }
 
     func testOutputPastTheArchiveCapIsCutWithAMarker() async throws {
-        try cluster.startMaster("m1", extra: ["--log-archive-cap", "1Mi"])
-        try await cluster.waitForLeader("m1")
-        try cluster.startWorker("w1", cpu: "4", memory: "8Gi")
-        try await cluster.waitForNodes(1)
+        try await startCluster(workers: [("w1", "4", "8Gi")], masterFlags: ["--log-archive-cap", "1Mi"])
         let cluster = self.cluster!
         // Random bytes do not compress: about 1 MiB of the 4 MiB is kept.
         let id = try await cluster.withClient { try await $0.submitAll([scriptJob("head -c 4194304 /dev/urandom")]) }[0]

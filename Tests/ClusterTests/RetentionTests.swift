@@ -8,10 +8,7 @@ import XCTest
 /// (DESIGN §5: etcd stays far below its quota).
 final class RetentionTests: ClusterTestCase {
     func testFinishedJobsAndTheirLogsAreDeletedAfterTheRetentionAndLiveOnesStay() async throws {
-        try cluster.startMaster("m1", extra: ["--retention", "3s"])
-        try await cluster.waitForLeader("m1")
-        try cluster.startWorker("w1", cpu: "2", memory: "2Gi")
-        try await cluster.waitForNodes(1)
+        try await startCluster(workers: [("w1", "2", "2Gi")], masterFlags: ["--retention", "3s"])
         let cluster = self.cluster!
         let ids = try await cluster.withClient {
             try await $0.submitAll([scriptJob("seq 1 1000"), scriptJob("sleep 60")])

@@ -30,8 +30,8 @@ class ClusterTestCase: XCTestCase {
 
     /// Starts `titan-master m1`, waits until it leads, starts `workers` and waits until every
     /// one is connected to it.
-    func startCluster(workers: [(id: String, cpu: String, memory: String)]) async throws {
-        try cluster.startMaster("m1")
+    func startCluster(workers: [(id: String, cpu: String, memory: String)], masterFlags: [String] = []) async throws {
+        try cluster.startMaster("m1", extra: masterFlags)
         try await cluster.waitForLeader("m1")
         for worker in workers {
             try cluster.startWorker(worker.id, cpu: worker.cpu, memory: worker.memory)
