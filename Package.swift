@@ -55,6 +55,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // What every executable shares: one-line errors and exit codes.
+        .target(
+            name: "CommandSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
         // The master and the worker as libraries of services; the executables only parse flags.
         .target(
             name: "MasterCore",
@@ -87,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "titan-master",
             dependencies: [
-                "MasterCore", "TitanClient",
+                "MasterCore", "TitanClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "titan-worker",
             dependencies: [
-                "WorkerCore", "TitanClient", "ClusterModel",
+                "WorkerCore", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "titan-cli",
             dependencies: [
-                "TitanClient", "ClusterModel", "Placement", "WireProtocol", "EtcdClient", "LogStream",
+                "TitanClient", "ClusterModel", "Placement", "WireProtocol", "EtcdClient", "LogStream", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -116,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "titan-load",
             dependencies: [
-                "LoadGenerator", "TitanClient", "ClusterModel", "EtcdClient",
+                "LoadGenerator", "TitanClient", "ClusterModel", "EtcdClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -124,12 +131,20 @@ let package = Package(
 
         .executableTarget(
             name: "titan-bench",
-            dependencies: ["EtcdClient", "TitanClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EtcdClient", "TitanClient", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
 
         // Tests: one target per module; the ones for I/O modules talk to the real etcd and dockerd.
-        .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
+        // TitanTestSupport is what they share: deadlines, loopback ports, the services they need.
+        .target(
+            name: "TitanTestSupport",
+            dependencies: ["DockerClient", "EtcdClient"],
+            path: "Tests/TitanTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "TitanTestSupportTests", dependencies: ["TitanTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),
         .testTarget(
             name: "WireProtocolTests",
@@ -141,20 +156,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MasterCoreTests", dependencies: ["MasterCore", "ClusterModel", "Placement", "EtcdClient"], swiftSettings: strict),
-        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"], swiftSettings: strict),
-        .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
-        .testTarget(name: "LogStreamTests", dependencies: ["LogStream"], swiftSettings: strict),
-        .testTarget(name: "TitanClientTests", dependencies: ["TitanClient"], swiftSettings: strict),
+        .testTarget(name: "MasterCoreTests", dependencies: ["TitanTestSupport", "MasterCore", "ClusterModel", "Placement", "EtcdClient"], swiftSettings: strict),
+        .testTarget(name: "EtcdClientTests", dependencies: ["TitanTestSupport", "EtcdClient"], swiftSettings: strict),
+        .testTarget(name: "DockerClientTests", dependencies: ["TitanTestSupport", "DockerClient"], swiftSettings: strict),
+        .testTarget(name: "LogStreamTests", dependencies: ["LogStream", "TitanTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TitanClientTests", dependencies: ["TitanTestSupport", "TitanClient"], swiftSettings: strict),
         .testTarget(
             name: "WorkerCoreTests",
-            dependencies: ["WorkerCore", "ClusterModel", "CProcessSupport", "DockerClient", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["WorkerCore", "ClusterModel", "CProcessSupport", "DockerClient", "TitanTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         // The real binaries (titan-master, titan-worker, titan-cli) against a private etcd.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["TitanClient", "ClusterModel", "WireProtocol", "EtcdClient", "DockerClient"],
+            dependencies: ["TitanClient", "ClusterModel", "WireProtocol", "EtcdClient", "DockerClient", "TitanTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -1,5 +1,8 @@
 /// The bounds a job spec must respect; the master refuses a spec outside them with a
-/// ``JobSpecError`` and writes nothing for it.
+/// ``JobSpecError`` and writes nothing for it. `titan-cli submit` and `titan-load` parse their
+/// flags against the same constants, and each lies within ``QuantityLimits``. Every number a
+/// spec admitted here carries is small enough for the arithmetic done on it downstream (e.g. the
+/// worker's `cpuMillis × 1_000_000` nano-CPUs, `Duration.seconds(timeoutSeconds)`).
 public enum JobSpecLimits {
     /// Most CPU one job may request: 1024 cores.
     public static let maxCPUMillis: Int64 = 1_024_000
@@ -41,7 +44,9 @@ extension JobSpec {
             throw JobSpecError("cpu request \(resources.cpuMillis)m is out of range: ask for 1m to \(JobSpecLimits.maxCPUMillis)m (e.g. --cpu 250m)")
         }
         if resources.memoryBytes <= 0 || resources.memoryBytes > JobSpecLimits.maxMemoryBytes {
-            throw JobSpecError("memory request \(resources.memoryBytes) bytes is out of range: ask for 1 byte to 4Ti (e.g. --memory 64Mi)")
+            throw JobSpecError(
+                "memory request \(resources.memoryBytes) bytes is out of range: ask for 1 byte to \(QuantityParser.describe(bytes: JobSpecLimits.maxMemoryBytes)) (e.g. --memory 64Mi)"
+            )
         }
         switch command {
         case let .argv(argv):
@@ -80,7 +85,9 @@ extension JobSpec {
             throw JobSpecError("max attempts \(maxAttempts) is out of range: use 1 to \(JobSpecLimits.maxAttempts)")
         }
         if timeoutSeconds > JobSpecLimits.maxTimeoutSeconds {
-            throw JobSpecError("timeout \(timeoutSeconds)s is longer than 30 days: use 0 for none or a shorter one")
+            throw JobSpecError(
+                "timeout \(timeoutSeconds)s is longer than \(QuantityParser.describe(seconds: Int64(JobSpecLimits.maxTimeoutSeconds))): use 0 for none or a shorter one"
+            )
         }
     }
 

@@ -41,6 +41,19 @@ extension DockerClient {
         }
     }
 
+    /// Removes the tag `image` (and the image, once no tag or container uses it); `force` also
+    /// removes it from under stopped containers. Returns `false` when the engine has no such image.
+    @discardableResult
+    public func removeImage(_ image: String, force: Bool = false) async throws -> Bool {
+        let path = "/images/\(Self.pathEncoded(image))"
+        let response = try await send("DELETE", path, query: [("force", force ? "1" : "0")])
+        switch response.status {
+        case 200: return true
+        case 404: return false
+        default: throw Self.failure(response, notFound: "image \(image)")
+        }
+    }
+
     /// Pulls `image` from its registry and returns when the engine has finished.
     ///
     /// The engine always asks the registry, even for an image it already has, so call

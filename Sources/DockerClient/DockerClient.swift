@@ -1,4 +1,5 @@
 import CurlSupport
+import Foundation
 import Synchronization
 
 /// A client of the Docker Engine API over its unix socket.
@@ -16,6 +17,17 @@ public final class DockerClient: Sendable {
     public static let maxAPIVersion = DockerAPIVersion(major: 1, minor: 41)
     /// The oldest API version this client accepts: `NanoCpus` appeared in 1.25.
     public static let minAPIVersion = DockerAPIVersion(major: 1, minor: 25)
+
+    /// The engine's socket as the Docker CLI finds it: the path of `DOCKER_HOST` when that is
+    /// `unix://PATH`, ``defaultSocketPath`` when `DOCKER_HOST` is unset or empty.
+    ///
+    /// Throws ``DockerHostError`` when `DOCKER_HOST` names anything but a unix socket: Titan
+    /// talks to the engine only over its unix socket.
+    public static func socketPathFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        guard let host = environment["DOCKER_HOST"], !host.isEmpty else { return defaultSocketPath }
+        guard host.hasPrefix("unix://"), host.count > "unix://".count else { throw DockerHostError(value: host) }
+        return String(host.dropFirst("unix://".count))
+    }
 
     /// The unix socket this client talks to.
     public let socketPath: String
@@ -139,4 +151,14 @@ public struct DockerPing: Sendable, Equatable {
     public var osType: String?
     /// The engine's `Server` header (`Docker/20.10.24+dfsg1 (linux)`), if it said.
     public var server: String?
+}
+
+/// `DOCKER_HOST` names something other than a unix socket.
+public struct DockerHostError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The variable's value.
+    public var value: String
+
+    public var description: String {
+        "DOCKER_HOST=\(value) is not a unix socket (unix:///path): Titan talks to the engine over its unix socket; unset DOCKER_HOST or pass --docker-socket PATH"
+    }
 }

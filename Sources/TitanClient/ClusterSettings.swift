@@ -49,20 +49,3 @@ public struct SettingsError: Error, CustomStringConvertible, Sendable {
         self.description = description
     }
 }
-
-/// Parses `250m`, `2`, `0.5` (cores) into millicores.
-public func parseCPU(_ text: String) -> Int64? {
-    if text.hasSuffix("m") { return Int64(text.dropLast()).flatMap { $0 > 0 ? $0 : nil } }
-    guard let cores = Double(text), cores > 0, cores.isFinite else { return nil }
-    return Int64((cores * 1000).rounded())
-}
-
-/// Parses `64Mi`, `1Gi`, `512Ki`, `100M`, `1G`, `4096` (bytes) into bytes.
-public func parseMemory(_ text: String) -> Int64? {
-    let units: [(String, Double)] = [("Ki", 1024), ("Mi", 1_048_576), ("Gi", 1_073_741_824), ("Ti", 1_099_511_627_776), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)]
-    for (suffix, factor) in units where text.hasSuffix(suffix) {
-        guard let value = Double(text.dropLast(suffix.count)), value > 0, value.isFinite else { return nil }
-        return Int64((value * factor).rounded())
-    }
-    return Int64(text).flatMap { $0 > 0 ? $0 : nil }
-}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import EtcdClient
 import Foundation
 import TitanClient
@@ -15,16 +16,16 @@ struct TitanBench: AsyncParsableCommand {
     @Option(help: "etcd endpoints (default: $TITAN_ETCD or http://127.0.0.1:2379).")
     var etcd: String?
 
-    @Option(help: "Total puts.")
+    @Option(parsing: .unconditional, help: "Total puts (1 to 10000000).")
     var puts = 50_000
 
-    @Option(help: "Puts per txn (etcd allows at most 128 operations).")
+    @Option(parsing: .unconditional, help: "Puts per txn (etcd allows at most 128 operations).")
     var perTxn = 128
 
-    @Option(help: "Txns in flight at once.")
+    @Option(parsing: .unconditional, help: "Txns in flight at once (1 to 64).")
     var inFlight = 4
 
-    @Option(help: "Bytes per value (a Titan job record is about 420).")
+    @Option(parsing: .unconditional, help: "Bytes per value, 0 to 1048576 (a Titan job record is about 420).")
     var valueBytes = 420
 
     @Option(help: "Key prefix to write under (deleted afterwards).")
@@ -33,10 +34,18 @@ struct TitanBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    /// Parses and runs; a refusal or a failure is one line on stderr (`titan-bench: …`) with exit
+    /// code 64 for a usage error and 1 for a failure; --help prints the help.
+    static func main() async {
+        await runWithOneLineErrors(program: "titan-bench")
+    }
+
     func validate() throws {
-        guard (1...128).contains(perTxn) else { throw ValidationError("--per-txn \(perTxn) must be 1 to 128") }
-        guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight \(inFlight) must be 1 to 64") }
-        guard puts > 0, valueBytes >= 0 else { throw ValidationError("--puts and --value-bytes must be positive") }
+        guard (1...128).contains(perTxn) else { throw ValidationError("--per-txn \(perTxn) is out of range: use 1 to 128 (etcd's limit of operations per txn)") }
+        guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight \(inFlight) is out of range: use 1 to 64") }
+        guard (1...10_000_000).contains(puts) else { throw ValidationError("--puts \(puts) is out of range: use 1 to 10000000") }
+        // One put must fit in etcd's default request limit of 1.5 MiB.
+        guard (0...1_048_576).contains(valueBytes) else { throw ValidationError("--value-bytes \(valueBytes) is out of range: use 0 to 1048576") }
     }
 
     func run() async throws {

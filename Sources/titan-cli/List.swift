@@ -15,7 +15,7 @@ struct List: AsyncParsableCommand {
     @Option(help: "Only jobs on this node.")
     var node: String?
 
-    @Option(help: "At most this many jobs (0: all).")
+    @Option(parsing: .unconditional, help: "At most this many jobs (0: all).")
     var limit = 100
 
     func run() async throws {
@@ -26,7 +26,7 @@ struct List: AsyncParsableCommand {
             }
             states.insert(parsed)
         }
-        guard limit >= 0 else { throw ValidationError("--limit \(limit) is negative") }
+        guard limit >= 0 else { throw ValidationError("--limit \(limit) is out of range: use 0 (all jobs) or a positive number of jobs") }
         let node = node.map { NodeID($0) }
         let filter = states
         let wanted = limit

@@ -20,18 +20,20 @@ struct Logs: AsyncParsableCommand {
     @Option(help: "Only this stream: stdout or stderr (default: both).")
     var stream: LogStreamKind?
 
-    @Option(help: "The attempt to show (default: the job's current or last attempt).")
+    @Option(parsing: .unconditional, help: "The attempt to show (default: the job's current or last attempt).")
     var attempt: UInt32?
 
-    @Option(help: "Only the last N lines (of the streams shown, in the order they were read).")
+    @Option(parsing: .unconditional, help: "Only the last N lines (of the streams shown, in the order they were read).")
     var tail: Int?
 
     @Flag(name: [.short, .long], help: "Then print the output as it is written, until the job ends; exit with the job's exit code.")
     var follow = false
 
     func validate() throws {
-        if let tail, tail < 0 { throw ValidationError("--tail \(tail) is negative: give a number of lines, 0 or more") }
-        if let attempt, attempt < 1 { throw ValidationError("--attempt 0 does not exist: attempts count from 1") }
+        if let tail, tail < 0 { throw ValidationError("--tail \(tail) is out of range: give a number of lines, 0 or more") }
+        if let attempt, !(1...JobSpecLimits.maxAttempts).contains(attempt) {
+            throw ValidationError("--attempt \(attempt) is out of range: attempts count from 1 to at most \(JobSpecLimits.maxAttempts)")
+        }
         if follow, tail != nil { throw ValidationError("--tail and --follow do not go together: --follow prints everything") }
     }
 

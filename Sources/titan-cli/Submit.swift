@@ -21,10 +21,10 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Image for the docker runtime.")
     var image: String?
 
-    @Option(help: "CPU to reserve: 250m or 0.5 (cores).")
+    @Option(parsing: .unconditional, help: "CPU to reserve: 250m or 0.5 (cores).")
     var cpu = "100m"
 
-    @Option(help: "Memory to reserve: 64Mi, 1Gi, …")
+    @Option(parsing: .unconditional, help: "Memory to reserve: 64Mi, 1Gi, …")
     var memory = "64Mi"
 
     @Option(name: .customLong("env"), help: "An environment variable K=V (repeatable).")
@@ -39,19 +39,19 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "A name for the job.")
     var name: String?
 
-    @Option(help: "Higher runs first when capacity is short.")
+    @Option(parsing: .unconditional, help: "Higher runs first when capacity is short; may be negative.")
     var priority: Int32 = 0
 
-    @Option(help: "Attempts before the job is failed or lost (node loss and non-zero exits use one each).")
+    @Option(parsing: .unconditional, help: "Attempts before the job is failed or lost (node loss and non-zero exits use one each); 1 to \(JobSpecLimits.maxAttempts).")
     var maxAttempts: UInt32 = 1
 
-    @Option(help: "Kill the job after this many seconds (0: never).")
-    var timeout: UInt32 = 0
+    @Option(parsing: .unconditional, help: "Kill the job after this long: 30 (seconds), 90s, 5m or 24h (0: never).")
+    var timeout = "0"
 
     @Option(help: "Container network: none or host.")
     var network = "none"
 
-    @Option(help: "Submit this many identical jobs.")
+    @Option(parsing: .unconditional, help: "Submit this many identical jobs (1 to 1000000).")
     var count = 1
 
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
@@ -62,12 +62,24 @@ struct Submit: AsyncParsableCommand {
             throw ValidationError("give the job either --script 'shell text' or a program after --, not both and not neither")
         }
         guard (1...1_000_000).contains(count) else { throw ValidationError("--count \(count) is out of range: use 1 to 1000000") }
+        guard (1...JobSpecLimits.maxAttempts).contains(maxAttempts) else {
+            throw ValidationError("--max-attempts \(maxAttempts) is out of range: use 1 to \(JobSpecLimits.maxAttempts)")
+        }
     }
 
     func spec() throws -> JobSpec {
         guard let runtime = Runtime(rawValue: runtime) else { throw ValidationError("--runtime '\(runtime)' is unknown: use exec or docker") }
-        guard let cpu = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 250m or 0.5") }
-        guard let memory = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 64Mi or 1Gi") }
+        let cpu: Int64
+        let memory: Int64
+        let timeout: Int64
+        do {
+            // Against the job limits the master enforces, so the sentence names the text typed.
+            cpu = try QuantityParser.cpuMillis(self.cpu, upTo: JobSpecLimits.maxCPUMillis)
+            memory = try QuantityParser.memoryBytes(self.memory, upTo: JobSpecLimits.maxMemoryBytes)
+            timeout = try QuantityParser.durationSeconds(self.timeout, flag: "--timeout", upTo: Int64(JobSpecLimits.maxTimeoutSeconds))
+        } catch {
+            throw ValidationError(error.description)
+        }
         guard let network = NetworkMode(rawValue: network) else { throw ValidationError("--network '\(network)' is unknown: use none or host") }
         return JobSpec(
             name: name,
@@ -80,7 +92,7 @@ struct Submit: AsyncParsableCommand {
             resources: Resources(cpuMillis: cpu, memoryBytes: memory),
             priority: priority,
             maxAttempts: maxAttempts,
-            timeoutSeconds: timeout,
+            timeoutSeconds: UInt32(timeout),
             networkMode: network
         )
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import ClusterModel
 import EtcdClient
 import Foundation
@@ -15,30 +16,10 @@ struct TitanCLI: AsyncParsableCommand {
         subcommands: [Submit.self, Status.self, Logs.self, List.self, Cancel.self, Nodes.self]
     )
 
-    /// Parses, runs, and maps failures to the exit codes above with one sentence on stderr.
+    /// Parses, runs, and maps failures to the exit codes above with one sentence on stderr (also
+    /// for ArgumentParser's own refusals: its message without the usage lines; --help prints).
     static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
-        } catch let error where failureExitCode(error) != nil {
-            let message = (error as? ValidationError)?.message ?? "\(error)"
-            FileHandle.standardError.write(Data("titan-cli: \(message)\n".utf8))
-            Foundation.exit(failureExitCode(error)!)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
-            Foundation.exit(code == .failure ? 1 : 2)
-        }
+        await runWithOneLineErrors(program: "titan-cli", usageCode: 2, failureCode: failureExitCode)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import ClusterModel
 import EtcdClient
 import Foundation
@@ -14,11 +15,11 @@ struct TitanLoad: AsyncParsableCommand {
         abstract: "Submit N jobs that each sleep T seconds, follow them to the end, and report throughput and latency."
     )
 
-    @Option(name: .short, help: "Number of jobs.")
+    @Option(name: .short, parsing: .unconditional, help: "Number of jobs (1 to 1000000).")
     var n = 1000
 
-    @Option(name: .short, help: "Seconds each job sleeps (0: the job runs `true`).")
-    var t = 5.0
+    @Option(name: .short, parsing: .unconditional, help: "Seconds each job sleeps, 0.001 to 86400 (0: the job runs `true`).")
+    var t = "5"
 
     @Option(help: "docker (each job in its own container) or exec (a plain process; measures the control plane alone).")
     var runtime = "docker"
@@ -26,26 +27,26 @@ struct TitanLoad: AsyncParsableCommand {
     @Option(help: "Image for the docker runtime.")
     var image: String?
 
-    @Option(help: "CPU each job reserves; a docker job gets it as a hard limit, and below about 100m that limit slows the container's own start.")
+    @Option(parsing: .unconditional, help: "CPU each job reserves; a docker job gets it as a hard limit, and below about 100m that limit slows the container's own start.")
     var cpu = "100m"
 
-    @Option(help: "Memory each job reserves.")
+    @Option(parsing: .unconditional, help: "Memory each job reserves.")
     var memory = "16Mi"
 
-    @Option(help: "Jobs per SubmitJobs frame (1 to 1024); with --rate, batches are sent evenly spaced.")
+    @Option(parsing: .unconditional, help: "Jobs per SubmitJobs frame (1 to 1024); with --rate, batches are sent evenly spaced.")
     var batch = 256
 
-    @Option(help: "Connections submitting in parallel.")
+    @Option(parsing: .unconditional, help: "Connections submitting in parallel (1 to 64).")
     var connections = 4
 
-    @Option(help: "Give up after this many seconds (default: 120 + 2 × T, plus one second per job with docker, whose engine starts a few containers a second).")
-    var deadline: Double?
+    @Option(parsing: .unconditional, help: "Give up after this many seconds, 1 to 2592000 (default: 120 + 2 × T, plus one second per job with docker, whose engine starts a few containers a second).")
+    var deadline: String?
 
     @Option(help: "Stop following the jobs once all are: placed, running, or final.")
     var until = "final"
 
-    @Option(help: "Offer jobs at this rate, jobs per second (0: as fast as possible).")
-    var rate = 0.0
+    @Option(parsing: .unconditional, help: "Offer jobs at this rate, 0.01 to 1000000 jobs per second (0: as fast as possible).")
+    var rate = "0"
 
     @Option(help: "Also write the report as one JSON object to this file.")
     var json: String?
@@ -59,19 +60,41 @@ struct TitanLoad: AsyncParsableCommand {
     @Option(help: "File holding the cluster token (default: $TITAN_TOKEN_FILE).")
     var tokenFile: String?
 
+    /// Parses and runs; a refusal or a failure is one line on stderr (`titan-load: …`) with exit
+    /// code 64 for a usage error and 1 for a failure; --help prints the help.
+    static func main() async {
+        await runWithOneLineErrors(program: "titan-load")
+    }
+
     func validate() throws {
         guard n >= 1, n <= 1_000_000 else { throw ValidationError("-n \(n) is out of range: use 1 to 1000000") }
-        guard t >= 0, t.isFinite else { throw ValidationError("-t \(t) is not a duration in seconds") }
         guard (1...1024).contains(batch) else { throw ValidationError("--batch \(batch) is out of range: use 1 to 1024") }
         guard (1...64).contains(connections) else { throw ValidationError("--connections \(connections) is out of range: use 1 to 64") }
     }
 
+    /// What the quantity flags say, each range-checked (the job limits the master enforces for
+    /// --cpu and --memory): bounded so that every `Duration` and `Int64` made from them fits.
+    private func quantities() throws(QuantityError) -> (cpu: Int64, memory: Int64, sleep: Double, deadline: Double?, rate: Double) {
+        let cpu = try QuantityParser.cpuMillis(cpu, upTo: JobSpecLimits.maxCPUMillis)
+        let memory = try QuantityParser.memoryBytes(memory, upTo: JobSpecLimits.maxMemoryBytes)
+        let sleep = try QuantityParser.decimal(t, flag: "-t", in: 0.001...86_400, zeroMeans: "the job runs true", unit: "seconds")
+        var deadlineSeconds: Double?
+        if let deadline {
+            deadlineSeconds = try QuantityParser.decimal(deadline, flag: "--deadline", in: 1...2_592_000, unit: "seconds")
+        }
+        let rate = try QuantityParser.decimal(rate, flag: "--rate", in: 0.01...1_000_000, zeroMeans: "as fast as possible", unit: "jobs per second")
+        return (cpu, memory, sleep, deadlineSeconds, rate)
+    }
+
     func run() async throws {
         guard let runtime = Runtime(rawValue: runtime) else { throw ValidationError("--runtime '\(runtime)' is unknown: use exec or docker") }
-        guard let cpu = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 100m") }
-        guard let memory = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 16Mi") }
+        let (cpu, memory, t, deadline, rate): (Int64, Int64, Double, Double?, Double)
+        do {
+            (cpu, memory, t, deadline, rate) = try quantities()
+        } catch {
+            throw ValidationError(error.description)
+        }
         guard let milestone = LoadPlan.Milestone(rawValue: until) else { throw ValidationError("--until '\(until)' is unknown: use placed, running or final") }
-        guard rate >= 0, rate.isFinite else { throw ValidationError("--rate \(rate) must be 0 or a positive number of jobs per second") }
         let plan = LoadPlan(
             jobs: n, sleepSeconds: t, runtime: runtime, image: image,
             resources: Resources(cpuMillis: cpu, memoryBytes: memory),

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CommandSupport
+import ClusterModel
 import Foundation
 import Logging
 import MasterCore
@@ -30,20 +32,29 @@ struct TitanMaster: AsyncParsableCommand {
     @Option(help: "This master's id (default: master-<host>-<port>).")
     var id: String?
 
-    @Option(help: "Seconds a dead leader keeps the role before a standby takes over.")
+    @Option(parsing: .unconditional, help: "Seconds a dead leader keeps the role before a standby takes over (2 to 3600).")
     var leaseTTL: Int64 = 5
 
     @Option(help: "Placement strategy: binpack (fill nodes) or spread.")
     var strategy = "binpack"
 
-    @Option(help: "The most compressed log output archived per job attempt (e.g. 8Mi, 1Gi); past it output is cut and a marker says how much.")
+    @Option(parsing: .unconditional, help: "The most compressed log output archived per job attempt (e.g. 8Mi, 1Gi; at most 8Gi); past it output is cut and a marker says how much.")
     var logArchiveCap = "8Mi"
 
-    @Option(help: "How long finished jobs and their logs are kept, e.g. 90s, 30m, 24h, 7d; 0 keeps them for ever.")
+    @Option(parsing: .unconditional, help: "How long finished jobs and their logs are kept, e.g. 90s, 30m, 24h, 7d; 0 keeps them for ever.")
     var retention = "24h"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
+
+    /// The largest --log-archive-cap: 8Gi, etcd's largest storage quota, for one attempt's output.
+    static let maxLogArchiveBytes: Int64 = 8 << 30
+
+    /// Parses and runs; a refusal or a failure is one line on stderr (`titan-master: …`) with exit
+    /// code 64 for a usage error and 1 for a failure; --help prints the help.
+    static func main() async {
+        await runWithOneLineErrors(program: "titan-master")
+    }
 
     func run() async throws {
         guard let strategy = PlacementStrategy(rawValue: strategy) else {
@@ -55,13 +66,17 @@ struct TitanMaster: AsyncParsableCommand {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
             throw ValidationError("--listen '\(listen)' is not host:port with a port from 1 to 65535")
         }
-        guard let archiveCap = parseMemory(logArchiveCap), archiveCap > 0, archiveCap <= Int64(Int.max) else {
-            throw ValidationError("--log-archive-cap '\(logArchiveCap)' is not a size: use e.g. 8Mi")
+        let archiveCap: Int64
+        let keep: Int64
+        do throws(QuantityError) {
+            archiveCap = try QuantityParser.memoryBytes(logArchiveCap, flag: "--log-archive-cap", upTo: Self.maxLogArchiveBytes)
+            keep = try QuantityParser.durationSeconds(retention, flag: "--retention")
+        } catch {
+            throw ValidationError(error.description)
         }
-        guard let keep = parseDuration(retention) else {
-            throw ValidationError("--retention '\(retention)' is not a duration: use e.g. 90s, 30m, 24h or 7d (0 keeps jobs for ever)")
+        guard (2...3600).contains(leaseTTL) else {
+            throw ValidationError("--lease-ttl \(leaseTTL) is out of range: use 2 (etcd's minimum) to 3600 seconds")
         }
-        guard leaseTTL >= 2 else { throw ValidationError("--lease-ttl \(leaseTTL) is too short: etcd's minimum is 2 seconds") }
         let host = String(listen[..<colon])
         do {
             let configuration = MasterConfiguration(
@@ -101,18 +116,4 @@ struct MasterService: Service {
             try await master.run()
         }
     }
-}
-
-/// Seconds in `text`: a number with an optional unit s, m, h or d; nil when it is not one.
-func parseDuration(_ text: String) -> Int64? {
-    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-    var digits = Substring(text)
-    var scale: Int64 = 1
-    if let last = text.last, let unit = units[last] {
-        digits = text.dropLast()
-        scale = unit
-    }
-    guard let value = Int64(digits), value >= 0 else { return nil }
-    let (seconds, overflow) = value.multipliedReportingOverflow(by: scale)
-    return overflow ? nil : seconds
 }

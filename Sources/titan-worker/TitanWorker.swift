@@ -1,5 +1,7 @@
 import ArgumentParser
 import ClusterModel
+import CommandSupport
+import DockerClient
 import Foundation
 import Logging
 import NIOPosix
@@ -28,28 +30,28 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(help: "This node's id (default: the host name).")
     var id: String?
 
-    @Option(help: "CPU to offer, e.g. 2 or 1500m (default: every core).")
+    @Option(parsing: .unconditional, help: "CPU to offer, e.g. 2 or 1500m (default: every core).")
     var cpu: String?
 
-    @Option(help: "Memory to offer, e.g. 4Gi (default: all physical memory).")
+    @Option(parsing: .unconditional, help: "Memory to offer, e.g. 4Gi (default: all physical memory).")
     var memory: String?
 
     @Option(name: .customLong("label"), help: "A node label k=v (repeatable).")
     var labels: [String] = []
 
-    @Option(help: "Seconds the node counts as alive after the worker stops renewing its lease.")
+    @Option(parsing: .unconditional, help: "Seconds the node counts as alive after the worker stops renewing its lease (2 to 3600).")
     var leaseTTL: Int64 = 5
 
     @Option(help: "Directory for exec jobs' working directories.")
     var workDir = "/tmp/titan-work"
 
-    @Option(help: "The Docker Engine's unix socket; the docker runtime is offered when it answers at start-up.")
-    var dockerSocket = "/var/run/docker.sock"
+    @Option(help: "The Docker Engine's unix socket (default: the path of DOCKER_HOST=unix://PATH, else /var/run/docker.sock); the docker runtime is offered when it answers at start-up.")
+    var dockerSocket: String?
 
     @Flag(help: "Offer only the exec runtime, without asking Docker.")
     var noDocker = false
 
-    @Option(help: "Container creates, starts and removals in flight at once against the engine (1 to 64); more does not start containers faster on a small host.")
+    @Option(parsing: .unconditional, help: "Container creates, starts and removals in flight at once against the engine (1 to 64); more does not start containers faster on a small host.")
     var dockerParallel = DockerRuntime.Configuration().maxConcurrentStarts
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
@@ -61,18 +63,24 @@ struct TitanWorker: AsyncParsableCommand {
         }
         let detected = WorkerConfiguration.detectedCapacity()
         var capacity = detected
-        if let cpu {
-            guard let value = parseCPU(cpu) else { throw ValidationError("--cpu '\(cpu)' is not a CPU amount: use e.g. 2 or 1500m") }
-            capacity.cpuMillis = value
-        }
-        if let memory {
-            guard let value = parseMemory(memory) else { throw ValidationError("--memory '\(memory)' is not a memory amount: use e.g. 4Gi") }
-            capacity.memoryBytes = value
+        do throws(QuantityError) {
+            if let cpu { capacity.cpuMillis = try QuantityParser.cpuMillis(cpu) }
+            if let memory { capacity.memoryBytes = try QuantityParser.memoryBytes(memory) }
+        } catch {
+            throw ValidationError(error.description)
         }
         guard (1...64).contains(dockerParallel) else {
             throw ValidationError("--docker-parallel \(dockerParallel) is out of range: use 1 to 64")
         }
-        guard leaseTTL >= 2 else { throw ValidationError("--lease-ttl \(leaseTTL) is too short: etcd's minimum is 2 seconds") }
+        let dockerSocket: String
+        do {
+            dockerSocket = try self.dockerSocket ?? DockerClient.socketPathFromEnvironment()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard (2...3600).contains(leaseTTL) else {
+            throw ValidationError("--lease-ttl \(leaseTTL) is out of range: use 2 (etcd's minimum) to 3600 seconds")
+        }
         var labelMap: [String: String] = [:]
         for label in labels {
             guard let equals = label.firstIndex(of: "="), equals != label.startIndex else {
@@ -105,7 +113,7 @@ struct TitanWorker: AsyncParsableCommand {
         logger[metadataKey: "node.id"] = "\(configuration.nodeID.rawValue)"
         let exec = try ExecRuntime(configuration: .init(workRoot: workDir), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         var runtimes: [any JobRuntime] = [exec]
-        if let docker = await dockerRuntime(logger: logger) {
+        if let docker = await dockerRuntime(socket: dockerSocket, logger: logger) {
             runtimes.append(docker)
         }
         let worker = Worker(configuration: configuration, runtimes: runtimes, logger: logger)
@@ -117,7 +125,7 @@ struct TitanWorker: AsyncParsableCommand {
 extension TitanWorker {
     /// The docker runtime when the engine answers a ping now; otherwise a warning and `nil`, and
     /// the node offers only exec (a restart picks Docker up once it runs).
-    func dockerRuntime(logger: Logger) async -> DockerRuntime? {
+    func dockerRuntime(socket dockerSocket: String, logger: Logger) async -> DockerRuntime? {
         guard !noDocker else {
             logger.info("docker runtime disabled by --no-docker; offering exec only")
             return nil
@@ -144,5 +152,13 @@ struct WorkerService: Service {
         try await cancelWhenGracefulShutdown {
             try await worker.run()
         }
+    }
+}
+
+extension TitanWorker {
+    /// Parses and runs; a refusal or a failure is one line on stderr (`titan-worker: …`) with exit
+    /// code 64 for a usage error and 1 for a failure; --help prints the help.
+    static func main() async {
+        await runWithOneLineErrors(program: "titan-worker")
     }
 }

@@ -1,6 +1,7 @@
 import ClusterModel
 import Foundation
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// Bad input reaching the real binaries: a wrong token and a bad flag through `titan-cli`, and a
@@ -33,6 +34,27 @@ final class BadInputTests: ClusterTestCase {
         // Nothing was submitted.
         let jobs = try await cluster.withClient { try await $0.allJobs() }
         XCTAssertTrue(jobs.isEmpty, "jobs: \(jobs)")
+    }
+
+    /// A node record that declares what no node may (here 2^62 bytes of memory, whose placement
+    /// scores would overflow) is skipped by the leader with a warning; the leader keeps serving
+    /// and schedules on the good node.
+    func testANodeRecordOutOfBoundsIsSkippedAndTheMasterKeepsServing() async throws {
+        try await startCluster(workers: [("w1", "2", "2Gi")])
+        let cluster = self.cluster!
+        let huge = NodeDescriptor(id: "huge", capacity: Resources(cpuMillis: 1_000, memoryBytes: 1 << 62), runtimes: [.exec])
+        let lease = try await cluster.etcd.grantLease(ttl: 30)
+        try await cluster.etcd.put(key: Keys.nodes + "huge", value: Array(try JSONEncoder().encode(huge)), lease: lease.id)
+        let id = try await cluster.withClient { try await $0.submitAll([execJob(["true"])]) }[0]
+        try await waitUntil("the job final", timeout: .seconds(20)) { try await cluster.job(id).status.state.isFinal }
+        let status = try await cluster.job(id).status
+        XCTAssertEqual(status.state, .succeeded, "\(status)")
+        XCTAssertEqual(status.node, NodeID("w1"))
+        XCTAssertTrue(cluster.process(named: "master m1")?.isRunning ?? false, "the master died")
+        let nodes = try await cluster.withClient { try await $0.nodes() }
+        XCTAssertEqual(nodes.map(\.descriptor.id), [NodeID("w1")], "the out-of-bounds node is not scheduled on")
+        let log = cluster.process(named: "master m1")?.logTail(bytes: 20_000) ?? ""
+        XCTAssertTrue(log.contains("skipping a node record out of bounds") && log.contains("declares \(Int64(1) << 62) bytes"), log)
     }
 
     /// Protocol/README §1: a length above 4 MiB is refused as soon as the 4 length bytes arrive

@@ -1,6 +1,7 @@
 import ClusterModel
 import Foundation
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// Placement through the real master and workers (DESIGN §3), and cancellation down to the
@@ -35,15 +36,15 @@ final class BinpackTests: ClusterTestCase {
         XCTAssertEqual(nodes, ["w1", "w1", "w1", "w1", "w2", "w2", "w2", "w2"])
 
         // Every job runs and has written its PID.
-        var pids: [JobID: Int32] = [:]
-        try await waitUntil("8 jobs running with their PID files", timeout: .seconds(15)) {
+        let pids = try await waitFor("8 jobs running with their PID files", timeout: .seconds(15)) { () -> [JobID: Int32]? in
             let states = try await cluster.withClient { try await $0.allJobs() }
-            guard ids.allSatisfy({ states[$0]?.state == .running }) else { return false }
-            for id in ids where pids[id] == nil {
+            guard ids.allSatisfy({ states[$0]?.state == .running }) else { return nil }
+            var pids: [JobID: Int32] = [:]
+            for id in ids {
                 let text = (try? String(contentsOfFile: "\(pidDir)/\(id.rawValue)", encoding: .utf8)) ?? ""
                 pids[id] = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            return pids.count == ids.count
+            return pids.count == ids.count ? pids : nil
         }
         for (id, pid) in pids {
             XCTAssertTrue(processExists(pid), "the process \(pid) of job \(id) does not run")

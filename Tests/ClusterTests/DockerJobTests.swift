@@ -3,16 +3,19 @@ import DockerClient
 import Foundation
 import TitanClient
 import WireProtocol
+import TitanTestSupport
 import XCTest
 
 /// Docker jobs through the real binaries and the real dockerd: exit codes, an OOM kill that
 /// `titan-cli status` reports, a missing image, a cancel that kills the container, and nothing
 /// left behind (DESIGN §8).
 final class DockerJobTests: ClusterTestCase {
+    override var usesDocker: Bool { true }
+
     /// Containers labelled for one of `ids`.
-    private func containers(of ids: [JobID]) async throws -> [ContainerSummary] {
+    private static func containers(of ids: [JobID]) async throws -> [ContainerSummary] {
         let names = Set(ids.map(\.rawValue))
-        return try await DockerClient().listContainers(labels: ["titan.job": nil]).filter { names.contains($0.labels["titan.job"] ?? "") }
+        return try await DockerClient(socketPath: TestServices.dockerSocket).listContainers(labels: ["titan.job": nil]).filter { names.contains($0.labels["titan.job"] ?? "") }
     }
 
     func testExitCodesOutOfMemoryMissingImageAndCancel() async throws {
@@ -33,12 +36,12 @@ final class DockerJobTests: ClusterTestCase {
         try await waitUntil("the sleeping container running", timeout: .seconds(30)) {
             try await cluster.job(long).status.state == .running
         }
-        let running = try await containers(of: [long])
+        let running = try await Self.containers(of: [long])
         XCTAssertEqual(running.count, 1, "one container for the running job: \(running)")
         let cancel = try await cluster.withClient { try await $0.cancel(long) }
         XCTAssertEqual(cancel.outcome, .cancelled)
         try await waitUntil("the cancelled job's container gone", timeout: .seconds(15)) {
-            try await self.containers(of: [long]).isEmpty
+            try await Self.containers(of: [long]).isEmpty
         }
 
         try await waitUntil("every job final", timeout: .seconds(60)) {
@@ -67,7 +70,7 @@ final class DockerJobTests: ClusterTestCase {
         XCTAssertTrue(status.stdout.contains("killed: out of memory"), status.stdout)
 
         try await waitUntil("no container of these jobs left", timeout: .seconds(20)) {
-            try await self.containers(of: ids).isEmpty
+            try await Self.containers(of: ids).isEmpty
         }
     }
 }
@@ -75,11 +78,13 @@ final class DockerJobTests: ClusterTestCase {
 /// A worker stopped with SIGTERM kills and removes its containers and revokes its lease, so its
 /// jobs run again at once on another node.
 final class WorkerStopTests: ClusterTestCase {
+    override var usesDocker: Bool { true }
+
     func testAGracefullyStoppedWorkerRemovesItsContainersAndItsJobsRunElsewhere() async throws {
         // w1 is smaller, so binpack places the job there first.
         try await startCluster(workers: [("w1", "2", "2Gi"), ("w2", "4", "4Gi")])
         let cluster = self.cluster!
-        let docker = DockerClient()
+        let docker = DockerClient(socketPath: TestServices.dockerSocket)
         let id = try await cluster.withClient { try await $0.submitAll([dockerJob("sleep 60", maxAttempts: 2)]) }[0]
         try await waitUntil("the job running on w1", timeout: .seconds(30)) {
             let status = try await cluster.job(id).status
@@ -109,11 +114,12 @@ final class WorkerStopTests: ClusterTestCase {
 /// again as attempt 2.
 final class WorkerRestartTests: ClusterTestCase {
     override var leaseTTL: Int { 6 }
+    override var usesDocker: Bool { true }
 
     func testARestartedWorkerAdoptsItsContainerRemovesStrangersAndRerunsWhatDied() async throws {
         try await startCluster(workers: [("w1", "4", "4Gi")])
         let cluster = self.cluster!
-        let docker = DockerClient()
+        let docker = DockerClient(socketPath: TestServices.dockerSocket)
         let recorder = EventRecorder()
         try await cluster.withClient { connection in
             try await connection.watchJobs()

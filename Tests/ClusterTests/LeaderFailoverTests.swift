@@ -1,6 +1,8 @@
 import ClusterModel
 import Foundation
+import Synchronization
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// The leader dies right after acknowledging a batch: the standby takes over, the workers find
@@ -31,19 +33,21 @@ final class LeaderFailoverTests: ClusterTestCase {
         try await cluster.waitForLeader("m2", timeout: .seconds(15))
         print("ClusterTests: m2 leads \(ContinuousClock.now - killedAt) after m1 was killed (lease TTL \(cluster.leaseTTL) s)")
 
-        var last: [JobID: JobStatus] = [:]
+        let seen = Mutex<[JobID: JobStatus]>([:])
         do {
             try await waitUntil("all 20 acknowledged jobs succeeded through the new leader", timeout: .seconds(30)) {
                 guard let jobs = try? await cluster.withClient({ try await $0.allJobs() }) else { return false }
-                last = jobs
+                seen.withLock { $0 = jobs }
                 return ids.allSatisfy { jobs[$0]?.state == .succeeded }
             }
         } catch {
+            let last = seen.withLock { $0 }
             let summary = ids.map { "\($0): \(last[$0].map { "\($0.state) attempt \($0.attempt) on \($0.node?.rawValue ?? "-")" } ?? "missing")" }
             XCTFail("\(error)\n" + summary.joined(separator: "\n"))
             return
         }
         print("ClusterTests: all 20 jobs succeeded \(ContinuousClock.now - killedAt) after m1 was killed")
+        let last = seen.withLock { $0 }
         XCTAssertEqual(Set(last.keys), Set(ids), "the new leader lists exactly the acknowledged jobs")
         for id in ids {
             // The workers kept running through the fail-over, so no job needed a second attempt.

@@ -1,6 +1,7 @@
 import ClusterModel
 import Foundation
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// `titan-cli logs --follow` against the real binaries: followers attached before, during and
@@ -98,17 +99,16 @@ final class LogFollowTests: ClusterTestCase {
         let id = try await cluster.withClient {
             try await $0.submitAll([scriptJob(Self.script(lines: 400, exit: 0), maxAttempts: 2)])
         }[0]
-        func archived(_ attempt: Int) async throws -> String {
+        @Sendable func archived(_ attempt: Int) async throws -> String {
             try await runProgram(
                 cluster.binaries + "/titan-cli",
                 ["logs", id.rawValue, "--attempt", "\(attempt)", "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
                 in: cluster.root
             ).stdout
         }
-        var before = ""
-        try await waitUntil("50 lines archived", timeout: .seconds(20)) {
-            before = try await archived(1)
-            return before.split(separator: "\n").count >= 50
+        let before = try await waitFor("50 lines archived", timeout: .seconds(20)) {
+            let text = try await archived(1)
+            return text.split(separator: "\n").count >= 50 ? text : nil
         }
         let placed = try await cluster.job(id).status.node
         XCTAssertEqual(placed, NodeID("w1"))

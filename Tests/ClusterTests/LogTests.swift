@@ -1,6 +1,8 @@
 import ClusterModel
 import Foundation
+import Synchronization
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// What jobs print, through the real worker, master, etcd archive and `titan-cli logs`, for both
@@ -40,6 +42,7 @@ final class LogTests: ClusterTestCase {
     }()
 
     func testEveryStreamIsArchivedByteExactForBothRuntimes() async throws {
+        _ = try await TestServices.requireDocker()
         try await startCluster(workers: [("w1", "4", "8Gi")], masterFlags: ["--log-archive-cap", "64Mi"])
         let cluster = self.cluster!
 
@@ -53,8 +56,9 @@ final class LogTests: ClusterTestCase {
                 submitted.append((item, runtime, id))
             }
         }
+        let submittedIDs = submitted.map(\.2)
         try await waitUntil("every job final", timeout: .seconds(120)) {
-            for (_, _, id) in submitted where try await !cluster.job(id).status.state.isFinal { return false }
+            for id in submittedIDs where try await !cluster.job(id).status.state.isFinal { return false }
             return true
         }
         for (item, runtime, id) in submitted {
@@ -137,11 +141,15 @@ final class LogTests: ClusterTestCase {
         try await waitUntil("the job running", timeout: .seconds(20)) { try await cluster.job(id).status.state == .running }
         try await Task.sleep(for: .milliseconds(500))
         _ = try await cluster.withClient { try await $0.cancel(id) }
-        var text = ""
-        try await waitUntil("the output written after the cancel archived", timeout: .seconds(20)) {
-            text = try await cluster.logs(id).stdout
-            return text == "up\nbye\n"
+        let seen = Mutex("")
+        do {
+            try await waitUntil("the output written after the cancel archived", timeout: .seconds(20)) {
+                let text = try await cluster.logs(id).stdout
+                seen.withLock { $0 = text }
+                return text == "up\nbye\n"
+            }
+        } catch {
+            XCTFail("\(error); the archive holds: \(seen.withLock { $0 }.debugDescription)")
         }
-        XCTAssertEqual(text, "up\nbye\n")
     }
 }

@@ -1,6 +1,7 @@
 import ClusterModel
 import Foundation
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// A job no node can take waits, says why per node, and runs as soon as a node that fits joins.

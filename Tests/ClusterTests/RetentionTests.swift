@@ -2,6 +2,7 @@ import ClusterModel
 import EtcdClient
 import Foundation
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// Finished jobs and their logs leave etcd after the retention period; live ones stay

@@ -2,6 +2,7 @@ import ClusterModel
 import Foundation
 import TitanClient
 import WireProtocol
+import TitanTestSupport
 import XCTest
 
 /// Fencing (DESIGN §2): reports carrying an old epoch are refused, the sender is told to kill
@@ -18,19 +19,17 @@ final class StaleEpochTests: ClusterTestCase {
             return status.state == .running && status.node == NodeID("w1")
         }
         await cluster.process(named: "worker w1")?.kill9()
-        var moved: JobStatus?
-        try await waitUntil("attempt 2 running on w2", timeout: .seconds(15)) {
+        let moved = try await waitFor("attempt 2 running on w2", timeout: .seconds(15)) { () -> JobStatus? in
             let status = try await cluster.job(id).status
-            moved = status
-            return status.state == .running && status.node == NodeID("w2") && status.attempt == 2
+            return status.state == .running && status.node == NodeID("w2") && status.attempt == 2 ? status : nil
         }
-        XCTAssertEqual(moved?.epoch, Epoch(2))
+        XCTAssertEqual(moved.epoch, Epoch(2))
 
         // The master accepts a worker session for a node id that is no longer registered;
         // what it must refuse is every report of the old attempt.
         let leader = try await cluster.leader()
         let address = try XCTUnwrap(leader?.address)
-        try await withTimeout(.seconds(10), "the stale reports to be answered") {
+        try await withDeadline(.seconds(10), waitingFor: "the stale reports to be answered") {
             try await cluster.withConnection(to: address, role: .worker, nodeID: "w1") { connection in
                 var pushes = connection.pushes.makeAsyncIterator()
 
@@ -64,7 +63,7 @@ final class StaleEpochTests: ClusterTestCase {
 }
 
 /// The next push for which `matches` is true, skipping others; fails if the connection ends
-/// (or the task is cancelled, e.g. by ``withTimeout(_:_:_:)``) first.
+/// (or the task is cancelled, e.g. by ``withDeadline(_:waitingFor:file:line:_:)``) first.
 func nextPush(
     _ pushes: inout AsyncStream<WireMessage>.Iterator,
     matching what: String,

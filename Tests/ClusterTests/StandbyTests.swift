@@ -1,6 +1,7 @@
 import ClusterModel
 import Foundation
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// A client that reaches a standby is told, in one sentence, where the leader is.
@@ -14,22 +15,18 @@ final class StandbyTests: ClusterTestCase {
         try cluster.startMaster("m2")
         let standby = "127.0.0.1:\(try XCTUnwrap(cluster.port(ofMaster: "m2")))"
         let token = cluster.token
-        var refusal: String?
-        try await waitUntil("m2 answers as a standby", timeout: .seconds(10)) {
+        let message = try await waitFor("m2 answers as a standby", timeout: .seconds(10)) { () -> String? in
             do {
                 _ = try await TitanConnection.withConnection(to: standby, role: .client, nodeID: "test-client", token: token) {
                     try await $0.nodes()
                 }
-                XCTFail("a standby served a request")
-                return true
+                return "a standby served a request"
             } catch let TitanClientError.notLeader(message) {
-                refusal = message
-                return true
+                return message
             } catch {
-                return false  // not listening yet
+                return nil  // not listening yet
             }
         }
-        let message = try XCTUnwrap(refusal)
         XCTAssertTrue(message.contains("standby"), message)
         XCTAssertTrue(message.contains(leaderAddress), "the refusal names the leader's address: \(message)")
     }

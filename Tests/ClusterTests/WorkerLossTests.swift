@@ -2,6 +2,7 @@ import ClusterModel
 import Foundation
 import TitanClient
 import WireProtocol
+import TitanTestSupport
 import XCTest
 
 /// A worker killed with SIGKILL: its lease expires, its jobs run again elsewhere as a new

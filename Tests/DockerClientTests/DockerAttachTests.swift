@@ -1,4 +1,5 @@
 import Foundation
+import TitanTestSupport
 import XCTest
 
 @testable import DockerClient
@@ -16,12 +17,12 @@ final class DockerAttachTests: DockerTestCase {
         XCTAssertEqual(outcome, .started)
         // Nobody reads for a second: the container waits for its reader, nothing is dropped.
         try await Task.sleep(for: .seconds(1))
-        let output = try await within(120, "reading 110 MB attached") { try await Self.collect(stream) }
+        let output = try await withDeadline(.seconds(120), waitingFor: "reading 110 MB attached") { try await Self.collect(stream) }
         XCTAssertEqual(output.stdout.count, size)
         let inside = String(decoding: output.stderr, as: UTF8.self).split(separator: " ").first.map(String.init)
         XCTAssertEqual(try Self.sha256(output.stdout), inside)
         let docker = self.docker!
-        let code = try await within(20, "wait") { try await docker.waitContainer(id) }
+        let code = try await withDeadline(.seconds(20), waitingFor: "wait") { try await docker.waitContainer(id) }
         XCTAssertEqual(code, 0)
     }
 
@@ -30,11 +31,11 @@ final class DockerAttachTests: DockerTestCase {
         let stream = try await docker.attach(id)
         let outcome = try await docker.startContainer(id)
         XCTAssertEqual(outcome, .started)
-        let output = try await within(20, "reading the attached stream") { try await Self.collect(stream) }
+        let output = try await withDeadline(.seconds(20), waitingFor: "reading the attached stream") { try await Self.collect(stream) }
         XCTAssertEqual(String(decoding: output.stdout, as: UTF8.self), "out1out2")
         XCTAssertEqual(String(decoding: output.stderr, as: UTF8.self), "err1")
         let docker = self.docker!
-        let code = try await within(20, "wait") { try await docker.waitContainer(id) }
+        let code = try await withDeadline(.seconds(20), waitingFor: "wait") { try await docker.waitContainer(id) }
         XCTAssertEqual(code, 4)
     }
 

@@ -1,3 +1,4 @@
+import TitanTestSupport
 import XCTest
 
 @testable import DockerClient
@@ -10,7 +11,7 @@ final class DockerCancellationTests: DockerTestCase {
         let waiting = Task { try await docker.waitContainer(id) }
         try await Task.sleep(for: .milliseconds(200))
         waiting.cancel()
-        let outcome = try await within(10, "the cancelled wait") { await waiting.result }
+        let outcome = try await withDeadline(.seconds(10), waitingFor: "the cancelled wait") { await waiting.result }
         XCTAssertThrowsError(try outcome.get()) { error in
             XCTAssertTrue(error is CancellationError, "\(error)")
         }
@@ -19,7 +20,7 @@ final class DockerCancellationTests: DockerTestCase {
             withUnsafeCurrentTask { $0?.cancel() }
             return try await docker.waitContainer(id)
         }
-        let earlyOutcome = try await within(10, "the wait of a cancelled task") { await early.result }
+        let earlyOutcome = try await withDeadline(.seconds(10), waitingFor: "the wait of a cancelled task") { await early.result }
         XCTAssertThrowsError(try earlyOutcome.get())
     }
 }

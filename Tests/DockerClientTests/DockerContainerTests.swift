@@ -1,4 +1,5 @@
 import Foundation
+import TitanTestSupport
 import XCTest
 
 @testable import DockerClient
@@ -35,7 +36,7 @@ final class DockerContainerTests: DockerTestCase {
         let killed = try await docker.killContainer(id)
         XCTAssertEqual(killed, .signalled)
         let docker = self.docker!
-        let code = try await within(20, "wait after kill") { try await docker.waitContainer(id) }
+        let code = try await withDeadline(.seconds(20), waitingFor: "wait after kill") { try await docker.waitContainer(id) }
         XCTAssertEqual(code, 137)
         // Killing a container that has stopped is a value, not an error.
         let second = try await docker.killContainer(id)
@@ -115,7 +116,7 @@ final class DockerContainerTests: DockerTestCase {
         let id = try await docker.createContainer(spec)
         _ = try await docker.startContainer(id)
         let docker = self.docker!
-        let code = try await within(30, "wait for the OOM kill") { try await docker.waitContainer(id) }
+        let code = try await withDeadline(.seconds(30), waitingFor: "wait for the OOM kill") { try await docker.waitContainer(id) }
         XCTAssertEqual(code, 137)
         let details = try await docker.inspectContainer(id)
         XCTAssertTrue(details.state.oomKilled, "state: \(details.state)")

@@ -1,4 +1,5 @@
 import Foundation
+import TitanTestSupport
 import XCTest
 
 @testable import DockerClient
@@ -8,11 +9,11 @@ final class DockerLogsTests: DockerTestCase {
     func testStdoutAndStderrComeBackSeparatedAndExact() async throws {
         let id = try await run("printf out1; printf err1 >&2; printf out2; exit 3")
         let stream = try await docker.logs(id, follow: true)
-        let output = try await within(20, "following the logs") { try await Self.collect(stream) }
+        let output = try await withDeadline(.seconds(20), waitingFor: "following the logs") { try await Self.collect(stream) }
         XCTAssertEqual(String(decoding: output.stdout, as: UTF8.self), "out1out2")
         XCTAssertEqual(String(decoding: output.stderr, as: UTF8.self), "err1")
         let docker = self.docker!
-        let code = try await within(20, "wait") { try await docker.waitContainer(id) }
+        let code = try await withDeadline(.seconds(20), waitingFor: "wait") { try await docker.waitContainer(id) }
         XCTAssertEqual(code, 3)
         let details = try await docker.inspectContainer(id)
         XCTAssertEqual(details.state.exitCode, 3)
@@ -22,12 +23,12 @@ final class DockerLogsTests: DockerTestCase {
     func testBinaryOutputIsByteExact() async throws {
         let id = try await run("head -c 100000 /dev/urandom > /tmp/b; cat /tmp/b; sha256sum /tmp/b >&2")
         let stream = try await docker.logs(id)
-        let output = try await within(20, "following the logs") { try await Self.collect(stream) }
+        let output = try await withDeadline(.seconds(20), waitingFor: "following the logs") { try await Self.collect(stream) }
         XCTAssertEqual(output.stdout.count, 100_000)
         let inside = String(decoding: output.stderr, as: UTF8.self).split(separator: " ").first.map(String.init)
         XCTAssertEqual(try Self.sha256(output.stdout), inside)
         let docker = self.docker!
-        let code = try await within(20, "wait") { try await docker.waitContainer(id) }
+        let code = try await withDeadline(.seconds(20), waitingFor: "wait") { try await docker.waitContainer(id) }
         XCTAssertEqual(code, 0)
     }
 
@@ -38,7 +39,7 @@ final class DockerLogsTests: DockerTestCase {
         for attempt in 0..<8 {
             let id = try await run("head -c 100000 /dev/urandom > /tmp/b; cat /tmp/b; sha256sum /tmp/b >&2")
             let stream = try await docker.logs(id)
-            let output = try await within(20, "following the logs") { try await Self.collect(stream) }
+            let output = try await withDeadline(.seconds(20), waitingFor: "following the logs") { try await Self.collect(stream) }
             XCTAssertEqual(output.stdout.count, 100_000, "attempt \(attempt)")
             let inside = String(decoding: output.stderr, as: UTF8.self).split(separator: " ").first.map(String.init)
             XCTAssertEqual(try Self.sha256(output.stdout), inside, "attempt \(attempt)")
@@ -51,7 +52,7 @@ final class DockerLogsTests: DockerTestCase {
     func testSlowReaderGetsEveryByte() async throws {
         let id = try await run("head -c 4000000 /dev/urandom > /tmp/b; cat /tmp/b; sha256sum /tmp/b >&2")
         let stream = try await docker.logs(id)
-        let output = try await within(40, "following 4 MB slowly") {
+        let output = try await withDeadline(.seconds(40), waitingFor: "following 4 MB slowly") {
             var stdout: [UInt8] = []
             var stderr: [UInt8] = []
             var frames = 0
@@ -70,7 +71,7 @@ final class DockerLogsTests: DockerTestCase {
     func testLeavingAFollowEarlyAbortsIt() async throws {
         let id = try await run("echo hi; sleep 60")
         let stream = try await docker.logs(id)
-        let first: LogFrame? = try await within(20, "the first line") {
+        let first: LogFrame? = try await withDeadline(.seconds(20), waitingFor: "the first line") {
             for try await frame in stream {
                 return frame
             }
@@ -87,7 +88,7 @@ final class DockerLogsTests: DockerTestCase {
         let id = try await docker.createContainer(spec)
         _ = try await docker.startContainer(id)
         let stream = try await docker.logs(id, follow: true)
-        let frames = try await within(20, "following the logs") {
+        let frames = try await withDeadline(.seconds(20), waitingFor: "following the logs") {
             var iterator = stream.makeAsyncIterator()
             let first = try await iterator.next()
             let firstAt = ContinuousClock.now
@@ -106,20 +107,20 @@ final class DockerLogsTests: DockerTestCase {
     func testLogsWithoutFollowAndOneStreamOnly() async throws {
         let id = try await run("echo out; echo err >&2")
         let docker = self.docker!
-        _ = try await within(20, "wait") { try await docker.waitContainer(id) }
-        let both = try await within(20, "logs") { try await Self.collect(try await docker.logs(id, follow: false)) }
+        _ = try await withDeadline(.seconds(20), waitingFor: "wait") { try await docker.waitContainer(id) }
+        let both = try await withDeadline(.seconds(20), waitingFor: "logs") { try await Self.collect(try await docker.logs(id, follow: false)) }
         XCTAssertEqual(both.stdout, Array("out\n".utf8))
         XCTAssertEqual(both.stderr, Array("err\n".utf8))
-        let stderrOnly = try await within(20, "logs") {
+        let stderrOnly = try await withDeadline(.seconds(20), waitingFor: "logs") {
             try await Self.collect(try await docker.logs(id, follow: false, stdout: false))
         }
         XCTAssertEqual(stderrOnly.stdout, [])
         XCTAssertEqual(stderrOnly.stderr, Array("err\n".utf8))
-        let later = try await within(20, "logs") {
+        let later = try await withDeadline(.seconds(20), waitingFor: "logs") {
             try await Self.collect(try await docker.logs(id, follow: false, since: Date().addingTimeInterval(3600)))
         }
         XCTAssertEqual(later.stdout + later.stderr, [])
-        let earlier = try await within(20, "logs") {
+        let earlier = try await withDeadline(.seconds(20), waitingFor: "logs") {
             try await Self.collect(try await docker.logs(id, follow: true, since: Date().addingTimeInterval(-3600)))
         }
         XCTAssertEqual(earlier.stdout, Array("out\n".utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import TitanTestSupport
 import XCTest
 
 @testable import DockerClient
@@ -7,7 +8,9 @@ import XCTest
 ///
 /// Each test gets a fresh client and a run id; every container it creates carries the label
 /// `titan.test=<run id>`. tearDown force-removes whatever still carries it and then checks that
-/// nothing does. A test fails (never skips) when the engine does not answer.
+/// nothing does. A test fails (never skips), within seconds, when the engine does not answer or
+/// lacks busybox:latest (``TestServices/requireDocker()``). Every wait goes through
+/// ``withDeadline(_:waitingFor:file:line:_:)``.
 class DockerTestCase: XCTestCase {
     static let image = "busybox:latest"
     static let testLabel = "titan.test"
@@ -18,14 +21,7 @@ class DockerTestCase: XCTestCase {
     override func setUp() async throws {
         try await super.setUp()
         runID = "dct-" + UUID().uuidString.prefix(8).lowercased()
-        let client = DockerClient()
-        do {
-            try await client.ping()
-        } catch {
-            XCTFail("dockerd is not running: run Tools/start-services (\(error))")
-            throw error
-        }
-        docker = client
+        docker = try await TestServices.requireDocker()
     }
 
     override func tearDown() async throws {
@@ -69,27 +65,6 @@ class DockerTestCase: XCTestCase {
             }
         }
         return (stdout, stderr)
-    }
-
-    /// Runs `body`, failing the test instead of hanging the suite if it takes over `seconds`.
-    func within<T: Sendable>(
-        _ seconds: Double,
-        _ what: String,
-        _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                XCTFail("\(what) took longer than \(seconds) s")
-                throw CancellationError()
-            }
-            return value
-        }
     }
 
     /// Asserts that `body` throws exactly `expected`.

@@ -1,4 +1,5 @@
 import EtcdClient
+import TitanTestSupport
 import XCTest
 
 final class ElectionTests: EtcdTestCase {
@@ -21,7 +22,9 @@ final class ElectionTests: EtcdTestCase {
 
         let resigned = try await election.resign(leading)
         XCTAssertTrue(resigned)
-        let next = try await waiting.value
+        let next = try await withDeadline(.seconds(10), waitingFor: "the second candidate to lead after the first resigned") {
+            try await waiting.value
+        }
         XCTAssertGreaterThan(next.createRevision, leading.createRevision)
         let now = try await election.leader()
         XCTAssertEqual(now?.valueString, "master-2")

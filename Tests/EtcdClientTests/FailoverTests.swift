@@ -1,4 +1,5 @@
 import EtcdClient
+import TitanTestSupport
 import XCTest
 
 final class FailoverTests: EtcdTestCase {

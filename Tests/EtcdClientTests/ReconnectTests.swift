@@ -1,4 +1,5 @@
 import EtcdClient
+import TitanTestSupport
 import XCTest
 
 /// Tests that stop and restart etcd, so they run their own private member.
@@ -11,15 +12,15 @@ final class ReconnectTests: XCTestCase {
         defer { client.shutdown() }
 
         let first = try await client.put(key: "/r/a", value: "1")
-        var iterator = client.watch(prefix: "/r/", startRevision: first.header.revision).makeAsyncIterator()
-        let before = try await iterator.next()
+        let iterator = client.watch(prefix: "/r/", startRevision: first.header.revision).iteratorWithDeadlines()
+        let before = try await iterator.next(within: .seconds(10), waitingFor: "the put of /r/a")
         XCTAssertEqual(before?.events.map(\.kv.keyString), ["/r/a"])
 
         etcd.kill()
         try await etcd.start()
         let second = try await client.put(key: "/r/b", value: "2")
 
-        let after = try await iterator.next()
+        let after = try await iterator.next(within: .seconds(20), waitingFor: "the put of /r/b after etcd's restart")
         XCTAssertEqual(after?.events.map(\.kv.keyString), ["/r/b"], "resumed at the revision after the last event")
         XCTAssertEqual(after?.events.first?.kv.modRevision, second.header.revision)
 
@@ -28,7 +29,7 @@ final class ReconnectTests: XCTestCase {
         etcd.terminate()
         try await etcd.start()
         let third = try await client.put(key: "/r/c", value: "3")
-        let last = try await iterator.next()
+        let last = try await iterator.next(within: .seconds(20), waitingFor: "the put of /r/c after etcd's graceful restart")
         XCTAssertEqual(last?.events.map(\.kv.keyString), ["/r/c"])
         XCTAssertEqual(last?.events.first?.kv.modRevision, third.header.revision)
     }
@@ -42,17 +43,17 @@ final class ReconnectTests: XCTestCase {
 
         let first = try await client.put(key: "/g/a", value: "1")
         let retry = WatchRetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(200))
-        var iterator = client.watch(WatchRequest(key: "/g/a", startRevision: first.header.revision), retry: retry)
-            .makeAsyncIterator()
-        _ = try await iterator.next()
+        let iterator = client.watch(WatchRequest(key: "/g/a", startRevision: first.header.revision), retry: retry)
+            .iteratorWithDeadlines()
+        _ = try await iterator.next(within: .seconds(10), waitingFor: "the put of /g/a")
         etcd.kill()
         do {
-            _ = try await iterator.next()
+            _ = try await iterator.next(within: .seconds(20), waitingFor: "the watch to give up on a dead etcd")
             XCTFail("a watch on a dead etcd delivered a response")
         } catch let error as EtcdError {
             XCTAssertEqual(error, .unreachable(endpoints: [etcd.endpoint]))
         }
-        let ended = try await iterator.next()
+        let ended = try await iterator.next(within: .seconds(5), waitingFor: "the end of a failed watch")
         XCTAssertNil(ended, "a watch that threw is finished")
     }
 

@@ -1,4 +1,5 @@
 import EtcdClient
+import TitanTestSupport
 import XCTest
 
 final class WatchTests: EtcdTestCase {
@@ -39,7 +40,7 @@ final class WatchTests: EtcdTestCase {
             try await client.put(key: after, value: "y")
         }
         let events = try await collectEvents(watch, count: 1)
-        try await writer.value
+        try await withDeadline(.seconds(10), waitingFor: "the writer's put") { try await writer.value }
         XCTAssertEqual(events.map(\.kv.keyString), [key("n/after")])
     }
 
@@ -93,7 +94,7 @@ final class WatchTests: EtcdTestCase {
         }
         try await Task.sleep(for: .milliseconds(200))
         consumer.cancel()
-        let outcome = await consumer.result
+        let outcome = try await withDeadline(.seconds(10), waitingFor: "the cancelled watch consumer to end") { await consumer.result }
         XCTAssertThrowsError(try outcome.get()) { XCTAssertTrue($0 is CancellationError, "\($0)") }
     }
 }

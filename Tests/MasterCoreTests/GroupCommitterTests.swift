@@ -1,5 +1,6 @@
 import EtcdClient
 import Foundation
+import TitanTestSupport
 import XCTest
 
 @testable import MasterCore
@@ -12,8 +13,9 @@ final class GroupCommitterTests: XCTestCase {
 
     override func setUp() async throws {
         guard let endpoint = ProcessInfo.processInfo.environment["TITAN_TEST_ETCD"] else {
-            throw MissingService(description: "TITAN_TEST_ETCD is not set: run these tests through Tools/test, which starts etcd")
+            throw HarnessFailure("TITAN_TEST_ETCD is not set: run these tests through Tools/test, which starts etcd")
         }
+        try await TestServices.requireEtcd(endpoint)
         etcd = EtcdClient(endpoints: [endpoint])
         prefix = "/titan-test/committer/\(UUID().uuidString)/"
         // The fence: a key this test creates, standing in for the leader key.
@@ -34,10 +36,12 @@ final class GroupCommitterTests: XCTestCase {
     private func withCommitter(_ body: @escaping @Sendable (GroupCommitter, Fixture) async throws -> Void) async throws {
         let committer = GroupCommitter(etcd: etcd, fence: try await fence())
         let fixture = Fixture(etcd: etcd, prefix: prefix)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await committer.run() }
-            try await body(committer, fixture)
-            group.cancelAll()
+        try await withDeadline(.seconds(60), waitingFor: "the committer's writes in \(name)") {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await committer.run() }
+                try await body(committer, fixture)
+                group.cancelAll()
+            }
         }
     }
 
@@ -61,10 +65,15 @@ final class GroupCommitterTests: XCTestCase {
 
     func testWritesToOneKeyInOneWindowCoalesceToTheLast() async throws {
         try await withCommitter { committer, f in
-            async let first = committer.commit(f.put("k", "scheduled"))
-            async let second = committer.commit(f.put("k", "running", .current))
-            async let third = committer.commit(f.put("k", "succeeded", .current))
-            let results = try await [first, second, third]
+            // Queued in this order in one turn, as the scheduler queues a job's changes (three
+            // `async let`s would race each other to the queue).
+            let tickets = [
+                committer.enqueue([f.put("k", "scheduled")]),
+                committer.enqueue([f.put("k", "running", .current)]),
+                committer.enqueue([f.put("k", "succeeded", .current)]),
+            ]
+            var results: [StoreWriteResult] = []
+            for ticket in tickets { results += try await ticket.value() }
             guard case .committed = results[2] else { return XCTFail("\(results)") }
             let kv = try await f.etcd.get(f.prefix + "k")
             XCTAssertEqual(kv?.valueString, "succeeded")
@@ -93,19 +102,21 @@ final class GroupCommitterTests: XCTestCase {
         // Another "leader" replaces the key: the fence compare on its create revision now fails.
         try await etcd.deleteRange(key: prefix + "leader")
         try await etcd.put(key: prefix + "leader", value: "usurper")
-        await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await committer.run() }
-            do {
-                _ = try await committer.commit(f.put("after", "x"))
-                XCTFail("a write went through a lost fence")
-            } catch {
-                XCTAssertEqual(error as? StoreError, .notLeader)
+        try await withDeadline(.seconds(60), waitingFor: "the committer to refuse writes after losing the fence") {
+            await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await committer.run() }
+                do {
+                    _ = try await committer.commit(f.put("after", "x"))
+                    XCTFail("a write went through a lost fence")
+                } catch {
+                    XCTAssertEqual(error as? StoreError, .notLeader)
+                }
+                do {
+                    _ = try await committer.commit(f.put("later", "y"))
+                    XCTFail("the committer accepted a write after losing the fence")
+                } catch {}
+                group.cancelAll()
             }
-            do {
-                _ = try await committer.commit(f.put("later", "y"))
-                XCTFail("the committer accepted a write after losing the fence")
-            } catch {}
-            group.cancelAll()
         }
         let after = try await etcd.get(prefix + "after")
         XCTAssertNil(after)
@@ -120,9 +131,4 @@ struct Fixture: Sendable {
     func put(_ key: String, _ value: String, _ expectation: StoreWrite.Expectation = .absent) -> StoreWrite {
         StoreWrite(key: prefix + key, operation: .put(Array(value.utf8)), expectation: expectation)
     }
-}
-
-/// A service the test needs is not there: the test fails (it is never skipped).
-struct MissingService: Error, CustomStringConvertible {
-    var description: String
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import TitanClient
+import TitanTestSupport
 import XCTest
 
 /// A peer that accepts the TCP connection but never speaks does not hold a client for ever.
@@ -27,7 +28,10 @@ final class HandshakeTimeoutTests: XCTestCase {
 
         let started = ContinuousClock.now
         do {
-            _ = try await TitanConnection.withConnection(to: "127.0.0.1:\(port)", role: .client, nodeID: "silent-test", token: Array("0123456789abcdef".utf8)) { _ in true }
+            // The client's own timeout is under test; the deadline only keeps a broken one from hanging the suite.
+            _ = try await withDeadline(.seconds(60), waitingFor: "the handshake with a silent server to give up") {
+                try await TitanConnection.withConnection(to: "127.0.0.1:\(port)", role: .client, nodeID: "silent-test", token: Array("0123456789abcdef".utf8)) { _ in true }
+            }
             XCTFail("a handshake with a silent server succeeded")
         } catch {
             let waited = ContinuousClock.now - started

@@ -1,5 +1,6 @@
 import ClusterModel
 import Synchronization
+import TitanTestSupport
 import XCTest
 
 @testable import WorkerCore
@@ -64,17 +65,19 @@ final class DockerContainerPlanTests: XCTestCase {
     func testTheStartGateAdmitsAtMostItsLimit() async throws {
         let gate = StartGate(limit: 2)
         let counts = Holders()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<12 {
-                group.addTask {
-                    try await gate.acquire()
-                    counts.enter()
-                    try await Task.sleep(for: .milliseconds(10))
-                    counts.leave()
-                    gate.release()
+        try await withDeadline(.seconds(30), waitingFor: "12 holders through a gate of 2") {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        try await gate.acquire()
+                        counts.enter()
+                        try await Task.sleep(for: .milliseconds(10))
+                        counts.leave()
+                        gate.release()
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
         XCTAssertEqual(counts.most, 2)
         XCTAssertEqual(gate.waiting, 0)
@@ -84,11 +87,11 @@ final class DockerContainerPlanTests: XCTestCase {
         let gate = StartGate(limit: 1)
         try await gate.acquire()
         let waiter = Task { try await gate.acquire() }
-        while gate.waiting == 0 {
-            try await Task.sleep(for: .milliseconds(1))
+        try await waitUntil("the second acquire to wait at the gate", timeout: .seconds(10), interval: .milliseconds(1)) {
+            gate.waiting > 0
         }
         waiter.cancel()
-        let outcome = await waiter.result
+        let outcome = try await withDeadline(.seconds(10), waitingFor: "the cancelled waiter to leave the gate") { await waiter.result }
         XCTAssertThrowsError(try outcome.get()) { XCTAssertTrue($0 is CancellationError, "\($0)") }
         XCTAssertEqual(gate.waiting, 0)
         gate.release()

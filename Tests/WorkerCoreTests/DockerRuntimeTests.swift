@@ -3,6 +3,7 @@ import DockerClient
 import Foundation
 import Synchronization
 import WorkerCore
+import TitanTestSupport
 import XCTest
 
 /// The docker runtime against the real dockerd: exit codes, output, environment, limits, OOM,
@@ -19,13 +20,7 @@ final class DockerRuntimeTests: XCTestCase {
     override func setUp() async throws {
         try await super.setUp()
         runID = "drt-" + UUID().uuidString.prefix(8).lowercased()
-        let client = DockerClient()
-        do {
-            try await client.ping()
-        } catch {
-            XCTFail("dockerd is not running: run Tools/start-services (\(error))")
-            throw error
-        }
+        let client = try await TestServices.requireDocker()
         docker = client
         runtime = DockerRuntime(client: client, configuration: .init(maxConcurrentStarts: 4, killGrace: .seconds(1)))
     }
@@ -68,7 +63,7 @@ final class DockerRuntimeTests: XCTestCase {
 
     private func run(_ request: RunRequest) async throws -> (ExitStatus, OutputCollector) {
         let collector = OutputCollector()
-        let status = try await runtime.run(request, started: { collector.start($0) }, output: { collector.append($0, $1) })
+        let status = try await runtime.runBounded(request, started: { collector.start($0) }, output: { collector.append($0, $1) })
         try await runtime.release(request)
         return (status, collector)
     }
@@ -93,7 +88,7 @@ final class DockerRuntimeTests: XCTestCase {
     func testLargeOutputThroughASlowHandlerIsComplete() async throws {
         let received = Mutex((count: 0, largest: 0))
         let job = request(.script("dd if=/dev/zero bs=1024 count=600 2>/dev/null"))
-        let status = try await runtime.run(
+        let status = try await runtime.runBounded(
             job,
             started: { _ in },
             output: { _, bytes in
@@ -111,7 +106,7 @@ final class DockerRuntimeTests: XCTestCase {
     func testTheStoppedContainerStaysUntilReleased() async throws {
         let job = request(.script("exit 3"), job: "release")
         let collector = OutputCollector()
-        let status = try await runtime.run(job, started: { collector.start($0) }, output: { _, _ in })
+        let status = try await runtime.runBounded(job, started: { collector.start($0) }, output: { _, _ in })
         XCTAssertEqual(status, ExitStatus(code: 3, reason: "exited with code 3"))
         let id = try XCTUnwrap(collector.started.first?.runtimeID)
         let details = try await docker.inspectContainer(id)
@@ -136,7 +131,7 @@ final class DockerRuntimeTests: XCTestCase {
         let seen = Mutex<ContainerDetails?>(nil)
         let collector = OutputCollector()
         let job = request(.script("ls /sys/class/net"), job: "limits", resources: Resources(cpuMillis: 500, memoryBytes: 96 << 20))
-        let status = try await runtime.run(
+        let status = try await runtime.runBounded(
             job,
             started: { job in
                 let details = try? await docker.inspectContainer(job.runtimeID)
@@ -164,7 +159,7 @@ final class DockerRuntimeTests: XCTestCase {
         var spec = request(.argv(["true"]), job: "host").spec
         spec.networkMode = .host
         let job = RunRequest(job: JobID("\(runID)-host"), attempt: 1, epoch: 1, node: "node-a", spec: spec)
-        let status = try await runtime.run(
+        let status = try await runtime.runBounded(
             job,
             started: { job in
                 let details = try? await docker.inspectContainer(job.runtimeID)
@@ -226,7 +221,7 @@ final class DockerRuntimeTests: XCTestCase {
         await assertGone(dropID, "a discarded leftover is removed")
 
         let collector = OutputCollector()
-        let status = try await runtime.resume(keep, skipping: OutputOffsets(), output: { collector.append($0, $1) })
+        let status = try await runtime.resumeBounded(keep, skipping: OutputOffsets(), output: { collector.append($0, $1) })
         XCTAssertEqual(status, ExitStatus(code: 4, reason: "exited with code 4"))
         XCTAssertEqual(collector.stdoutText, "kept\n", "a resumed container's output is delivered")
         try await runtime.release(keep)
@@ -253,7 +248,7 @@ final class DockerRuntimeTests: XCTestCase {
         let unreachable = DockerRuntime(client: DockerClient(socketPath: "/tmp/titan-no-docker-\(runID).sock"))
         let collector = OutputCollector()
         do {
-            let status = try await unreachable.run(
+            let status = try await unreachable.runBounded(
                 request(.argv(["true"]), job: "unreachable"), started: { collector.start($0) }, output: { _, _ in })
             XCTFail("an unreachable engine is the worker's fault, not a status: \(status)")
         } catch DockerError.unreachable {
@@ -292,7 +287,7 @@ final class DockerRuntimeTests: XCTestCase {
         let collector = OutputCollector()
         let (startedStream, startedContinuation) = AsyncStream.makeStream(of: String.self)
         let task = Task {
-            try await runtime.run(
+            try await runtime.runBounded(
                 request,
                 started: { job in
                     collector.start(job)
@@ -300,14 +295,14 @@ final class DockerRuntimeTests: XCTestCase {
                 },
                 output: { collector.append($0, $1) })
         }
-        var ids = startedStream.makeAsyncIterator()
-        let first = await ids.next()
+        let ids = startedStream.iteratorWithDeadlines()
+        let first = try await ids.next(within: .seconds(60), waitingFor: "the container to start")
         let id = try XCTUnwrap(first, "the job never started")
         try await Task.sleep(for: .milliseconds(300))
         let clock = ContinuousClock()
         let begin = clock.now
         task.cancel()
-        let status = try await task.value
+        let status = try await withDeadline(.seconds(30), waitingFor: "the cancelled job to end") { try await task.value }
         XCTAssertLessThan(clock.now - begin, .seconds(6), "the cancelled container took too long to end")
         XCTAssertEqual(status.reason, "cancelled")
         XCTAssertEqual(status.code, 137)
@@ -326,17 +321,17 @@ final class DockerRuntimeTests: XCTestCase {
         let collector = OutputCollector()
         let (upStream, upContinuation) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
-            try await runtime.run(
+            try await runtime.runBounded(
                 request, started: { _ in },
                 output: { kind, bytes in
                     collector.append(kind, bytes)
                     upContinuation.yield()
                 })
         }
-        var up = upStream.makeAsyncIterator()
-        _ = await up.next()
+        let up = upStream.iteratorWithDeadlines()
+        _ = try await up.next(within: .seconds(60), waitingFor: "the job's first line of output")
         task.cancel()
-        let status = try await task.value
+        let status = try await withDeadline(.seconds(30), waitingFor: "the cancelled job to end") { try await task.value }
         try await runtime.release(request)
         XCTAssertEqual(status, ExitStatus(code: 143, reason: "cancelled"), "SIGTERM came first, SIGKILL was not needed")
         XCTAssertEqual(collector.stdoutText, "up\nbye\n")
@@ -349,7 +344,7 @@ final class DockerRuntimeTests: XCTestCase {
             for (index, request) in requests.enumerated() {
                 group.addTask {
                     let collector = OutputCollector()
-                    let status = try await runtime.run(request, started: { _ in }, output: { collector.append($0, $1) })
+                    let status = try await runtime.runBounded(request, started: { _ in }, output: { collector.append($0, $1) })
                     try await runtime.release(request)
                     return (index, status, collector.stdoutText)
                 }
@@ -367,10 +362,10 @@ final class DockerRuntimeTests: XCTestCase {
         let runtime = self.runtime!
         for (index, delay) in [0, 5, 20, 60, 150].enumerated() {
             let request = request(.argv(["sleep", "60"]), job: "early\(index)")
-            let task = Task { try await runtime.run(request, started: { _ in }, output: { _, _ in }) }
+            let task = Task { try await runtime.runBounded(request, started: { _ in }, output: { _, _ in }) }
             try await Task.sleep(for: .milliseconds(delay))
             task.cancel()
-            let status = try await task.value
+            let status = try await withDeadline(.seconds(30), waitingFor: "the job cancelled after \(delay) ms to end") { try await task.value }
             try await runtime.release(request)
             XCTAssertEqual(status.reason, "cancelled", "cancelled after \(delay) ms")
         }

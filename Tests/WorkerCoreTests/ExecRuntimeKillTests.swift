@@ -2,6 +2,7 @@ import ClusterModel
 import Foundation
 import Glibc
 import WorkerCore
+import TitanTestSupport
 import XCTest
 
 /// Cancellation kills the whole process group: SIGTERM, then SIGKILL after the grace period.
@@ -26,7 +27,7 @@ final class ExecRuntimeKillTests: XCTestCase {
         let (startedStream, startedContinuation) = AsyncStream.makeStream(of: StartedJob.self)
         let collector = OutputCollector()
         let task = Task {
-            try await runtime.run(
+            try await runtime.runBounded(
                 ExecFixture.request(command),
                 started: {
                     collector.start($0)
@@ -35,15 +36,15 @@ final class ExecRuntimeKillTests: XCTestCase {
                 output: { collector.append($0, $1) }
             )
         }
-        var iterator = startedStream.makeAsyncIterator()
-        let next = await iterator.next()
+        let iterator = startedStream.iteratorWithDeadlines()
+        let next = try await iterator.next(within: .seconds(30), waitingFor: "the job to start")
         let started = try XCTUnwrap(next)
         let group = try XCTUnwrap(started.processGroup)
         try await Task.sleep(for: delay)
         let clock = ContinuousClock()
         let begin = clock.now
         task.cancel()
-        let status = try await task.value
+        let status = try await withDeadline(.seconds(30), waitingFor: "the cancelled job to end") { try await task.value }
         return (status, group, clock.now - begin, collector)
     }
 
@@ -95,12 +96,12 @@ final class ExecRuntimeKillTests: XCTestCase {
     func testCancellationBeforeTheJobRunsStillReturnsItsStatus() async throws {
         let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
         let task = Task {
-            try await runtime.run(ExecFixture.request(.argv(["sleep", "60"])), started: { _ in }, output: { _, _ in })
+            try await runtime.runBounded(ExecFixture.request(.argv(["sleep", "60"])), started: { _ in }, output: { _, _ in })
         }
         task.cancel()
         let clock = ContinuousClock()
         let begin = clock.now
-        let status = try await task.value
+        let status = try await withDeadline(.seconds(30), waitingFor: "the job cancelled before it ran to end") { try await task.value }
         XCTAssertLessThan(clock.now - begin, .seconds(2))
         XCTAssertEqual(status.reason, "cancelled")
         XCTAssertEqual(status.code, 143)

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Synchronization
 import WorkerCore
+import TitanTestSupport
 import XCTest
 
 /// Volume: large output under backpressure, and many concurrent jobs.
@@ -33,7 +34,7 @@ final class ExecRuntimeLoadTests: XCTestCase {
         let pid = Mutex<pid_t>(0)
         let stall = Mutex<(first: Int?, second: Int?)>((nil, nil))
         let chunks = Mutex(0)
-        let status = try await runtime.run(
+        let status = try await runtime.runBounded(
             ExecFixture.request(.argv(["cat", source])),
             started: { job in pid.withLock { $0 = job.processGroup ?? 0 } },
             output: { kind, bytes in
@@ -78,9 +79,7 @@ final class ExecRuntimeLoadTests: XCTestCase {
             let (status, _) = try await ExecFixture.run(runtime, ExecFixture.request(.script("sleep 0.05")))
             XCTAssertEqual(status.code, 0)
         }
-        while other.isRunning {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntil("the worker's other child to exit", timeout: .seconds(10), interval: .milliseconds(20)) { !other.isRunning }
         XCTAssertEqual(other.terminationStatus, 4)
     }
 
@@ -95,7 +94,7 @@ final class ExecRuntimeLoadTests: XCTestCase {
             for index in 0..<200 {
                 group.addTask {
                     let request = ExecFixture.request(.argv(["true"]), job: JobID("job-\(index)"))
-                    return try await runtime.run(request, started: { _ in }, output: { _, _ in }).code
+                    return try await runtime.runBounded(request, started: { _ in }, output: { _, _ in }).code
                 }
             }
             var codes: [Int32] = []

@@ -2,6 +2,7 @@ import ClusterModel
 import Foundation
 import Synchronization
 import WorkerCore
+import TitanTestSupport
 import XCTest
 
 /// The exec runtime against real processes: exit codes, output, environment, start failures.
@@ -49,7 +50,7 @@ final class ExecRuntimeTests: XCTestCase {
         let clock = ContinuousClock()
         let begin = clock.now
         let arrivals = Mutex<[Duration]>([])
-        let status = try await runtime.run(
+        let status = try await runtime.runBounded(
             ExecFixture.request(.script("echo first; sleep 0.5; echo second")),
             started: { _ in },
             output: { _, _ in arrivals.withLock { $0.append(clock.now - begin) } }

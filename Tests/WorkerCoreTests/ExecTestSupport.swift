@@ -5,6 +5,7 @@ import Glibc
 import NIOCore
 import NIOPosix
 import Synchronization
+import TitanTestSupport
 import WorkerCore
 
 /// Collects what a job wrote, per stream, and what `started` said.
@@ -81,12 +82,39 @@ enum ExecFixture {
         _ request: RunRequest
     ) async throws -> (ExitStatus, OutputCollector) {
         let collector = OutputCollector()
-        let status = try await runtime.run(
+        let status = try await runtime.runBounded(
             request,
             started: { collector.start($0) },
             output: { collector.append($0, $1) }
         )
         return (status, collector)
+    }
+}
+
+extension JobRuntime {
+    /// ``JobRuntime/run(_:started:output:)`` within `timeout`: a job that never ends fails the
+    /// test with its name instead of hanging it.
+    func runBounded(
+        _ request: RunRequest,
+        within timeout: Duration = .seconds(60),
+        started: @escaping @Sendable (StartedJob) async -> Void,
+        output: @escaping JobOutputHandler
+    ) async throws -> ExitStatus {
+        try await withDeadline(timeout, waitingFor: "job \(request.job) attempt \(request.attempt) to end") {
+            try await self.run(request, started: started, output: output)
+        }
+    }
+
+    /// ``JobRuntime/resume(_:skipping:output:)`` within `timeout`.
+    func resumeBounded(
+        _ request: RunRequest,
+        within timeout: Duration = .seconds(60),
+        skipping: OutputOffsets,
+        output: @escaping JobOutputHandler
+    ) async throws -> ExitStatus {
+        try await withDeadline(timeout, waitingFor: "the resumed job \(request.job) to end") {
+            try await self.resume(request, skipping: skipping, output: output)
+        }
     }
 }
 

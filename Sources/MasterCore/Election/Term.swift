@@ -68,10 +68,7 @@ struct Term {
     private func loadNodes(into scheduler: Scheduler) async throws -> Int64 {
         let response = try await etcd.range(prefix: Keys.nodes)
         for kv in response.kvs {
-            guard let descriptor = try? JSONDecoder().decode(NodeDescriptor.self, from: Data(kv.value)) else {
-                logger.warning("skipping an unreadable node record", metadata: ["key": "\(String(decoding: kv.key, as: UTF8.self))"])
-                continue
-            }
+            guard let descriptor = readableNode(kv) else { continue }
             try await scheduler.nodeRegistered(descriptor, leaseID: kv.lease)
         }
         return response.header.revision
@@ -102,12 +99,30 @@ struct Term {
                 guard let id = Keys.nodeID(fromKey: event.kv.key) else { continue }
                 switch event.kind {
                 case .put:
-                    guard let descriptor = try? JSONDecoder().decode(NodeDescriptor.self, from: Data(event.kv.value)) else { continue }
+                    guard let descriptor = readableNode(event.kv) else { continue }
                     try await scheduler.nodeRegistered(descriptor, leaseID: event.kv.lease)
                 case .delete:
                     try await scheduler.nodeGone(id)
                 }
             }
         }
+    }
+
+    /// The node a record describes, or nil — with a warning naming the key and why — when it is
+    /// unreadable or declares what no node may (``NodeDescriptor/validate()``): such a node is
+    /// never scheduled on, and everything else goes on.
+    private func readableNode(_ kv: KeyValue) -> NodeDescriptor? {
+        let key = String(decoding: kv.key, as: UTF8.self)
+        guard let descriptor = try? JSONDecoder().decode(NodeDescriptor.self, from: Data(kv.value)) else {
+            logger.warning("skipping an unreadable node record", metadata: ["key": "\(key)"])
+            return nil
+        }
+        do {
+            try descriptor.validate()
+        } catch {
+            logger.warning("skipping a node record out of bounds", metadata: ["key": "\(key)", "reason": "\(error)"])
+            return nil
+        }
+        return descriptor
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TitanTestSupport
 
 /// Where the built `titan-master`, `titan-worker` and `titan-cli` are: the directory of the
 /// test bundle (SwiftPM puts executables next to it), else `.build/debug` of the package.

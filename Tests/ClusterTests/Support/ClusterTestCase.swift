@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import TitanClient
 import WireProtocol
+import TitanTestSupport
 import XCTest
 
 /// A test with its own ``LocalCluster`` (a private etcd, so its own `/titan/v1`), started in
@@ -15,7 +16,14 @@ class ClusterTestCase: XCTestCase {
     /// The lease TTL of the cluster's masters and workers, in seconds.
     var leaseTTL: Int { 2 }
 
+    /// Whether this test runs docker jobs: then a missing engine or image fails it at once,
+    /// instead of leaving its jobs pending until a wait runs out.
+    var usesDocker: Bool { false }
+
     override func setUp() async throws {
+        if usesDocker {
+            _ = try await TestServices.requireDocker()
+        }
         cluster = try await LocalCluster.start(leaseTTL: leaseTTL)
     }
 

@@ -3,6 +3,7 @@ import EtcdClient
 import Foundation
 import Synchronization
 import TitanClient
+import TitanTestSupport
 import WireProtocol
 
 /// A whole Titan cluster on 127.0.0.1 for one test: a private etcd (its own data dir, so its
@@ -156,12 +157,10 @@ final class LocalCluster: Sendable {
     /// Waits until a master leads (the one named `id`, if given); returns its id.
     @discardableResult
     func waitForLeader(_ id: String? = nil, timeout: Duration = .seconds(20)) async throws -> String {
-        var found: String?
-        try await waitUntil("master \(id ?? "any") leads", timeout: timeout) {
-            found = try? await self.leader()?.id
-            return found != nil && (id == nil || found == id)
+        try await waitFor("master \(id ?? "any") leads", timeout: timeout) {
+            let found = try? await self.leader()?.id
+            return found.flatMap { id == nil || $0 == id ? $0 : nil }
         }
-        return found ?? ""
     }
 
     /// `titan-cli logs ID` against this cluster: the job's archived output (stdout, stderr).
@@ -171,20 +170,29 @@ final class LocalCluster: Sendable {
             in: root, timeout: timeout)
     }
 
-    /// Runs `body` on a client connection to the current leader (found in etcd).
-    func withClient<T: Sendable>(_ body: @escaping @Sendable (TitanConnection) async throws -> T) async throws -> T {
+    /// Runs `body` on a client connection to the current leader (found in etcd), within
+    /// `timeout` for the whole conversation.
+    func withClient<T: Sendable>(
+        timeout: Duration = .seconds(120),
+        _ body: @escaping @Sendable (TitanConnection) async throws -> T
+    ) async throws -> T {
         guard let leader = try await leader() else { throw HarnessFailure("no master leads: nothing at /titan/v1/leader") }
-        return try await withConnection(to: leader.address, role: .client, nodeID: "cluster-test", body)
+        return try await withConnection(to: leader.address, role: .client, nodeID: "cluster-test", timeout: timeout, body)
     }
 
-    /// Runs `body` on a connection to `address` as `role` with the cluster token.
+    /// Runs `body` on a connection to `address` as `role` with the cluster token, within
+    /// `timeout` for the whole conversation.
     func withConnection<T: Sendable>(
         to address: String,
         role: PeerRole,
         nodeID: String,
+        timeout: Duration = .seconds(120),
         _ body: @escaping @Sendable (TitanConnection) async throws -> T
     ) async throws -> T {
-        try await TitanConnection.withConnection(to: address, role: role, nodeID: NodeID(nodeID), token: token, body: body)
+        let token = token
+        return try await withDeadline(timeout, waitingFor: "a conversation with the master at \(address) to end") {
+            try await TitanConnection.withConnection(to: address, role: role, nodeID: NodeID(nodeID), token: token, body: body)
+        }
     }
 
     /// Waits until the leader lists `count` nodes, every one connected.
@@ -232,27 +240,3 @@ final class LocalCluster: Sendable {
     }
 }
 
-/// Runs `body`, failing with `what` if it takes longer than `timeout` (the body is cancelled).
-func withTimeout<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw HarnessFailure("timed out after \(timeout) waiting for: \(what)")
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw HarnessFailure("no result for: \(what)") }
-        return first
-    }
-}
-
-/// Polls `condition` every 100 ms (test code only: the product never polls) until it holds;
-/// fails with `what` after `timeout`.
-func waitUntil(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return }
-        if ContinuousClock.now >= deadline { throw HarnessFailure("timed out after \(timeout) waiting for: \(what)") }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-}

@@ -1,14 +1,6 @@
 import Foundation
 import Synchronization
-
-/// Why the cluster harness could not do what a test asked.
-struct HarnessFailure: Error, CustomStringConvertible {
-    var description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-}
+import TitanTestSupport
 
 /// One process the harness started: its output goes to a log file, and it is stopped by its
 /// PID only (SIGTERM, then SIGKILL after a grace period), never by name.
@@ -41,6 +33,7 @@ final class ManagedProcess: Sendable {
             throw HarnessFailure("cannot start \(name) (\(executable)): \(error)")
         }
         try? log.close()
+        ChildProcessRecord.started(launched.processIdentifier, executable: executable)
         self.name = name
         self.logPath = logPath
         self.pid = launched.processIdentifier
@@ -81,6 +74,7 @@ final class ManagedProcess: Sendable {
             if ContinuousClock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(20))
         }
+        ChildProcessRecord.exited(pid)
         return true
     }
 
@@ -116,6 +110,7 @@ func runProgram(_ executable: String, _ arguments: [String], in dir: String, tim
     launched.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
     try launched.run()
     let pid = launched.processIdentifier
+    ChildProcessRecord.started(pid, executable: executable)
     let deadline = ContinuousClock.now + timeout
     while launched.isRunning {
         if ContinuousClock.now >= deadline {
@@ -124,35 +119,10 @@ func runProgram(_ executable: String, _ arguments: [String], in dir: String, tim
         }
         try await Task.sleep(for: .milliseconds(20))
     }
+    ChildProcessRecord.exited(pid)
     let read = { (path: String) in FileManager.default.contents(atPath: path) ?? Data() }
     defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
     return ProgramRun(exitCode: launched.terminationStatus, stdoutBytes: read(outPath), stderrBytes: read(errPath))
-}
-
-/// A loopback TCP port nobody listens on right now (bind to port 0, read it, close).
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw HarnessFailure("socket() failed: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-            guard bind(fd, raw, length) == 0 else { return false }
-            return getsockname(fd, raw, &length) == 0
-        }
-    }
-    guard bound else { throw HarnessFailure("bind to 127.0.0.1:0 failed: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Whether a process with this PID exists (`kill(pid, 0)` is not ESRCH).
-func processExists(_ pid: Int32) -> Bool {
-    if kill(pid, 0) == 0 { return true }
-    return errno != ESRCH
 }
 
 /// PIDs of processes whose working directory lies under `root`: the jobs that workers of this

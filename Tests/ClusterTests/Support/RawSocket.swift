@@ -1,4 +1,5 @@
 import Foundation
+import TitanTestSupport
 
 /// A plain blocking TCP client for hostile-peer tests: bytes in, bytes out, no Titan code in
 /// between. Every read has a timeout, so a silent server fails the test instead of hanging it.

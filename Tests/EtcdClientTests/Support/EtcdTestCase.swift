@@ -1,5 +1,6 @@
 import EtcdClient
 import Foundation
+import TitanTestSupport
 import XCTest
 
 /// The etcd every test of this target talks to: the one `Tools/test` started (env
@@ -9,10 +10,16 @@ actor SharedEtcd {
     static let shared = SharedEtcd()
 
     private var local: LocalEtcd?
+    private var checked = false
 
-    /// The endpoint to use, starting the private etcd on first use.
+    /// The endpoint to use, starting the private etcd on first use; a given one that does not
+    /// answer fails the test at once with what to run.
     func endpoint() async throws -> String {
         if let given = ProcessInfo.processInfo.environment["TITAN_TEST_ETCD"], !given.isEmpty {
+            if !checked {
+                try await TestServices.requireEtcd(given)
+                checked = true
+            }
             return given
         }
         if let local {

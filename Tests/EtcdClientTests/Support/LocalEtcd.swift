@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
 import Synchronization
+import TitanTestSupport
 
 /// A private etcd member for tests: `/usr/bin/etcd` on free loopback ports with a throw-away
 /// data dir, stopped by its PID.
@@ -63,6 +64,7 @@ final class LocalEtcd: Sendable {
         launched.standardOutput = log
         launched.standardError = log
         try launched.run()
+        ChildProcessRecord.started(launched.processIdentifier, executable: Self.binary)
         process.withLock { $0 = launched }
         try await waitUntilReady(logPath: logPath)
     }
@@ -98,6 +100,7 @@ final class LocalEtcd: Sendable {
         guard let running, running.isRunning else { return }
         Foundation.kill(running.processIdentifier, SIGKILL)
         running.waitUntilExit()
+        ChildProcessRecord.exited(running.processIdentifier)
     }
 
     /// Stops etcd gracefully (SIGTERM by PID), keeping its data for a restart.
@@ -109,6 +112,7 @@ final class LocalEtcd: Sendable {
         guard let running, running.isRunning else { return }
         running.terminate()
         running.waitUntilExit()
+        ChildProcessRecord.exited(running.processIdentifier)
     }
 
     /// Stops etcd (SIGTERM by PID) and deletes its data.
@@ -119,22 +123,3 @@ final class LocalEtcd: Sendable {
     }
 }
 
-/// A loopback TCP port nobody listens on right now (bind to port 0, read it, close).
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw LocalEtcd.StartFailure(description: "socket() failed: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-            guard bind(fd, raw, length) == 0 else { return false }
-            return getsockname(fd, raw, &length) == 0
-        }
-    }
-    guard bound else { throw LocalEtcd.StartFailure(description: "bind to 127.0.0.1:0 failed: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
