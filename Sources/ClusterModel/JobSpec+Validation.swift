@@ -24,6 +24,10 @@ public enum JobSpecLimits {
     public static let maxAttempts: UInt32 = 100
     /// Longest timeout: 30 days.
     public static let maxTimeoutSeconds: UInt32 = 30 * 24 * 3600
+    /// Most attempts a job may lose to the infrastructure and still run again.
+    public static let maxNodeLosses: UInt32 = 100
+    /// Longest retry delay: one day.
+    public static let maxRetryDelaySeconds: UInt32 = 24 * 3600
 }
 
 /// Why a job spec was refused: one sentence naming the bad value and what to do.
@@ -83,6 +87,17 @@ extension JobSpec {
         }
         if maxAttempts == 0 || maxAttempts > JobSpecLimits.maxAttempts {
             throw JobSpecError("max attempts \(maxAttempts) is out of range: use 1 to \(JobSpecLimits.maxAttempts)")
+        }
+        if maxNodeLosses > JobSpecLimits.maxNodeLosses {
+            throw JobSpecError("max node losses \(maxNodeLosses) is out of range: use 0 to \(JobSpecLimits.maxNodeLosses)")
+        }
+        if retryDelaySeconds > JobSpecLimits.maxRetryDelaySeconds || retryDelayMaxSeconds > JobSpecLimits.maxRetryDelaySeconds {
+            throw JobSpecError(
+                "retry delay \(retryDelaySeconds)s (max \(retryDelayMaxSeconds)s) is out of range: use 0 to \(JobSpecLimits.maxRetryDelaySeconds) seconds (1d)"
+            )
+        }
+        if retryDelayMaxSeconds < retryDelaySeconds {
+            throw JobSpecError("the longest retry delay \(retryDelayMaxSeconds)s is shorter than the first one, \(retryDelaySeconds)s: give a --retry-delay-max of at least --retry-delay")
         }
         if timeoutSeconds > JobSpecLimits.maxTimeoutSeconds {
             throw JobSpecError(

@@ -33,12 +33,22 @@ public struct JobSpec: Hashable, Sendable, Codable {
     public var resources: Resources
     /// Scheduling priority: higher values are placed first.
     public var priority: Int32
-    /// How many times the job may be started in total (at least 1).
+    /// How many attempts may fail on their own — a non-zero exit, an OOM kill, a timeout —
+    /// before the job is `failed` (at least 1: 1 means no retry). Attempts lost to the
+    /// infrastructure do not count here but against ``maxNodeLosses``.
     public var maxAttempts: UInt32
     /// Wall-clock limit of one attempt in seconds; `0` means no limit.
     public var timeoutSeconds: UInt32
     /// The network of the job's container.
     public var networkMode: NetworkMode
+    /// How many attempts the job may lose to the infrastructure — its node lost, its worker
+    /// fenced, or restarted without it — and still run again; one more makes it `lost`.
+    public var maxNodeLosses: UInt32
+    /// Seconds before the first retry after an attempt failed on its own; each further failure
+    /// doubles it, up to ``retryDelayMaxSeconds``, with ±20 % jitter. `0`: retry at once.
+    public var retryDelaySeconds: UInt32
+    /// The longest delay before a retry, in seconds.
+    public var retryDelayMaxSeconds: UInt32
 
     /// Creates a spec; every argument but the command has the default an operator would expect.
     public init(
@@ -53,7 +63,10 @@ public struct JobSpec: Hashable, Sendable, Codable {
         priority: Int32 = 0,
         maxAttempts: UInt32 = 1,
         timeoutSeconds: UInt32 = 0,
-        networkMode: NetworkMode = .none
+        networkMode: NetworkMode = .none,
+        maxNodeLosses: UInt32 = RetryDefaults.maxNodeLosses,
+        retryDelaySeconds: UInt32 = RetryDefaults.retryDelaySeconds,
+        retryDelayMaxSeconds: UInt32 = RetryDefaults.retryDelayMaxSeconds
     ) {
         self.name = name
         self.runtime = runtime
@@ -67,6 +80,37 @@ public struct JobSpec: Hashable, Sendable, Codable {
         self.maxAttempts = maxAttempts
         self.timeoutSeconds = timeoutSeconds
         self.networkMode = networkMode
+        self.maxNodeLosses = maxNodeLosses
+        self.retryDelaySeconds = retryDelaySeconds
+        self.retryDelayMaxSeconds = retryDelayMaxSeconds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, runtime, image, command, environment, labels, nodeSelector, resources, priority, maxAttempts
+        case timeoutSeconds, networkMode, maxNodeLosses, retryDelaySeconds, retryDelayMaxSeconds
+    }
+
+    /// Decodes a spec; the retry fields, which records written before they existed lack, take
+    /// their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decodeIfPresent(String.self, forKey: .name),
+            runtime: try c.decode(Runtime.self, forKey: .runtime),
+            image: try c.decodeIfPresent(String.self, forKey: .image),
+            command: try c.decode(JobCommand.self, forKey: .command),
+            environment: try c.decode([String: String].self, forKey: .environment),
+            labels: try c.decode([String: String].self, forKey: .labels),
+            nodeSelector: try c.decode([String: String].self, forKey: .nodeSelector),
+            resources: try c.decode(Resources.self, forKey: .resources),
+            priority: try c.decode(Int32.self, forKey: .priority),
+            maxAttempts: try c.decode(UInt32.self, forKey: .maxAttempts),
+            timeoutSeconds: try c.decode(UInt32.self, forKey: .timeoutSeconds),
+            networkMode: try c.decode(NetworkMode.self, forKey: .networkMode),
+            maxNodeLosses: try c.decodeIfPresent(UInt32.self, forKey: .maxNodeLosses) ?? RetryDefaults.maxNodeLosses,
+            retryDelaySeconds: try c.decodeIfPresent(UInt32.self, forKey: .retryDelaySeconds) ?? RetryDefaults.retryDelaySeconds,
+            retryDelayMaxSeconds: try c.decodeIfPresent(UInt32.self, forKey: .retryDelayMaxSeconds) ?? RetryDefaults.retryDelayMaxSeconds
+        )
     }
 
     /// The image a `docker` worker pulls and runs for this job.

@@ -37,6 +37,9 @@ extension UnixMillis: Codable {
 
 /// What the leader knows about a job at one moment: the part of the job record that changes.
 public struct JobStatus: Hashable, Sendable, Codable {
+    /// The longest ``message`` (and attempt reason), in UTF-8 bytes: what the wire carries.
+    public static let maxMessageBytes = 1024
+
     /// The job's state.
     public var state: JobState
     /// The node of the current or last attempt; `nil` while the job was never placed.
@@ -53,6 +56,14 @@ public struct JobStatus: Hashable, Sendable, Codable {
     public var submittedAt: UnixMillis
     /// When the state last changed.
     public var updatedAt: UnixMillis
+    /// Attempts that failed on their own so far (counted against `maxAttempts`).
+    public var failures: UInt32
+    /// Attempts lost to the infrastructure so far (counted against `maxNodeLosses`).
+    public var nodeLosses: UInt32
+    /// For a `pending` job retrying after a failure: not placed before this time.
+    public var retryAt: UnixMillis?
+    /// When the current attempt was reported started; `nil` before that.
+    public var startedAt: UnixMillis?
 
     /// Creates a status.
     public init(
@@ -63,7 +74,11 @@ public struct JobStatus: Hashable, Sendable, Codable {
         exitCode: Int32? = nil,
         message: String = "",
         submittedAt: UnixMillis,
-        updatedAt: UnixMillis
+        updatedAt: UnixMillis,
+        failures: UInt32 = 0,
+        nodeLosses: UInt32 = 0,
+        retryAt: UnixMillis? = nil,
+        startedAt: UnixMillis? = nil
     ) {
         self.state = state
         self.node = node
@@ -73,6 +88,34 @@ public struct JobStatus: Hashable, Sendable, Codable {
         self.message = message
         self.submittedAt = submittedAt
         self.updatedAt = updatedAt
+        self.failures = failures
+        self.nodeLosses = nodeLosses
+        self.retryAt = retryAt
+        self.startedAt = startedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case state, node, attempt, epoch, exitCode, message, submittedAt, updatedAt, failures, nodeLosses, retryAt, startedAt
+    }
+
+    /// Decodes a status; the counters and times that records written before they existed lack
+    /// read as zero and absent.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            state: try c.decode(JobState.self, forKey: .state),
+            node: try c.decodeIfPresent(NodeID.self, forKey: .node),
+            attempt: try c.decode(UInt32.self, forKey: .attempt),
+            epoch: try c.decode(Epoch.self, forKey: .epoch),
+            exitCode: try c.decodeIfPresent(Int32.self, forKey: .exitCode),
+            message: try c.decode(String.self, forKey: .message),
+            submittedAt: try c.decode(UnixMillis.self, forKey: .submittedAt),
+            updatedAt: try c.decode(UnixMillis.self, forKey: .updatedAt),
+            failures: try c.decodeIfPresent(UInt32.self, forKey: .failures) ?? 0,
+            nodeLosses: try c.decodeIfPresent(UInt32.self, forKey: .nodeLosses) ?? 0,
+            retryAt: try c.decodeIfPresent(UnixMillis.self, forKey: .retryAt),
+            startedAt: try c.decodeIfPresent(UnixMillis.self, forKey: .startedAt)
+        )
     }
 }
 
@@ -93,7 +136,7 @@ public struct JobSummary: Hashable, Sendable, Codable {
     }
 }
 
-/// A job in full: identity, spec and status.
+/// A job in full: identity, spec, status, and how its earlier attempts ended.
 public struct JobDetails: Hashable, Sendable, Codable {
     /// The job's identifier.
     public var id: JobID
@@ -101,12 +144,31 @@ public struct JobDetails: Hashable, Sendable, Codable {
     public var spec: JobSpec
     /// The job's status.
     public var status: JobStatus
+    /// The attempts that have ended, oldest first: at most ``AttemptRecord/historyLimit``, the
+    /// most recent ones (the current attempt is in ``status``).
+    public var attempts: [AttemptRecord]
 
     /// Creates a full job description.
-    public init(id: JobID, spec: JobSpec, status: JobStatus) {
+    public init(id: JobID, spec: JobSpec, status: JobStatus, attempts: [AttemptRecord] = []) {
         self.id = id
         self.spec = spec
         self.status = status
+        self.attempts = attempts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, spec, status, attempts
+    }
+
+    /// Decodes a job; a record written before attempts were recorded has none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(JobID.self, forKey: .id),
+            spec: try c.decode(JobSpec.self, forKey: .spec),
+            status: try c.decode(JobStatus.self, forKey: .status),
+            attempts: try c.decodeIfPresent([AttemptRecord].self, forKey: .attempts) ?? []
+        )
     }
 
     /// The job without its spec.
@@ -115,3 +177,20 @@ public struct JobDetails: Hashable, Sendable, Codable {
     }
 }
 
+
+extension String {
+    /// This text cut to at most `limit` UTF-8 bytes at a character boundary, with `…` when cut.
+    public func truncated(toUTF8Bytes limit: Int) -> String {
+        guard utf8.count > limit else { return self }
+        var result = ""
+        var used = 0
+        let ellipsis = "…"
+        for character in self {
+            let size = character.utf8.count
+            if used + size + ellipsis.utf8.count > limit { break }
+            result.append(character)
+            used += size
+        }
+        return result + ellipsis
+    }
+}

@@ -22,6 +22,10 @@ public struct LoadPlan: Sendable {
     public var until: Milestone
     /// Jobs offered per second (0: as fast as the connections allow).
     public var rate: Double
+    /// Each job's budget of own failures (`maxAttempts`).
+    public var maxAttempts: UInt32 = 1
+    /// Each job's budget of attempts lost to the infrastructure (`maxNodeLosses`).
+    public var maxNodeLosses: UInt32 = RetryDefaults.maxNodeLosses
 
     /// How far the run follows its jobs before it reports.
     public enum Milestone: String, Sendable, CaseIterable {
@@ -54,6 +58,8 @@ public struct LoadPlan: Sendable {
     public var spec: JobSpec {
         let seconds = sleepSeconds == sleepSeconds.rounded() ? String(Int(sleepSeconds)) : String(sleepSeconds)
         let command: JobCommand = sleepSeconds > 0 ? .argv(["sleep", seconds]) : .argv(["true"])
-        return JobSpec(name: "titan-load", runtime: runtime, image: image, command: command, resources: resources)
+        return JobSpec(
+            name: "titan-load", runtime: runtime, image: image, command: command, resources: resources, maxAttempts: maxAttempts,
+            maxNodeLosses: maxNodeLosses)
     }
 }

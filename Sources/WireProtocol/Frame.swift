@@ -1,3 +1,4 @@
+import ClusterModel
 import NIOCore
 
 /// The bounds of protocol v1. Each is explained in `Protocol/README.md` (§ Bounds).
@@ -60,7 +61,9 @@ public enum WireLimits {
     /// Job ids in one `WatchJobs`.
     public static let maxWatchJobs = 1024
     /// Bytes of a human-readable message: a job status message, a rejection, an exit reason.
-    public static let maxMessageBytes = 1024
+    public static let maxMessageBytes = JobStatus.maxMessageBytes
+    /// Ended attempts in one `JobInfo`: a job record keeps no more.
+    public static let maxAttemptRecords = AttemptRecord.historyLimit
     /// Bytes of the message of an `Error`.
     public static let maxErrorMessageBytes = 4096
     /// Bytes of a node address.

@@ -120,7 +120,8 @@ public struct GetJob: Hashable, Sendable, WirePayload {
 public struct JobInfoMessage: Hashable, Sendable, WirePayload {
     /// The correlation id of the `GetJob`.
     public var correlationID: UInt64
-    /// The job: id, then spec record, then status record.
+    /// The job: id, then spec record, then status record, then its ended attempts (at most
+    /// ``WireLimits/maxAttemptRecords``, the most recent).
     public var job: JobDetails
 
     /// Creates an answer.
@@ -134,6 +135,11 @@ public struct JobInfoMessage: Hashable, Sendable, WirePayload {
         try buffer.writeWireID(self.job.id.rawValue, field: "JobInfo.jobID")
         try buffer.writeWireJobSpec(self.job.spec)
         try buffer.writeWireJobStatus(self.job.status)
+        let attempts = self.job.attempts.suffix(WireLimits.maxAttemptRecords)
+        try buffer.writeWireCount(attempts.count, field: "JobInfo.attempts", limit: WireLimits.maxAttemptRecords)
+        for attempt in attempts {
+            try buffer.writeWireAttemptRecord(attempt)
+        }
     }
 
     init(from reader: inout WireReader) throws(WireError) {
@@ -143,6 +149,13 @@ public struct JobInfoMessage: Hashable, Sendable, WirePayload {
             spec: try reader.readJobSpec(),
             status: try reader.readJobStatus()
         )
+        // Appended: a server that predates it sends no attempts.
+        if reader.remainingBytes > 0 {
+            let count = try reader.readCount("JobInfo.attempts", limit: WireLimits.maxAttemptRecords, minimumItemBytes: 4)
+            for _ in 0..<count {
+                self.job.attempts.append(try reader.readAttemptRecord())
+            }
+        }
     }
 }
 

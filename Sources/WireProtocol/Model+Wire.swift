@@ -39,7 +39,7 @@ extension WireReader {
             case let other:
                 throw WireError.invalidValue(field: "JobSpec.command", detail: "unknown command kind \(other)")
             }
-            return JobSpec(
+            var spec = JobSpec(
                 name: name,
                 runtime: runtime,
                 image: image,
@@ -58,6 +58,13 @@ extension WireReader {
                 timeoutSeconds: try r.readInteger("JobSpec.timeoutSeconds"),
                 networkMode: try r.readEnum("JobSpec.networkMode")
             )
+            // Appended fields: a peer that predates them ends the record here (the defaults hold).
+            if r.remainingBytes > 0 {
+                spec.maxNodeLosses = try r.readInteger("JobSpec.maxNodeLosses")
+                spec.retryDelaySeconds = try r.readInteger("JobSpec.retryDelaySeconds")
+                spec.retryDelayMaxSeconds = try r.readInteger("JobSpec.retryDelayMaxSeconds")
+            }
+            return spec
         }
     }
 
@@ -84,7 +91,7 @@ extension WireReader {
     /// Reads a `JobStatus` record.
     mutating func readJobStatus() throws(WireError) -> JobStatus {
         try self.readRecord("JobStatus", limit: WireLimits.maxSmallRecordBytes) { (r: inout WireReader) throws(WireError) in
-            JobStatus(
+            var status = JobStatus(
                 state: try r.readEnum("JobStatus.state"),
                 node: try r.readOptional("JobStatus.node") { (r: inout WireReader) throws(WireError) in
                     NodeID(try r.readID("JobStatus.node"))
@@ -97,6 +104,36 @@ extension WireReader {
                 message: try r.readString("JobStatus.message", limit: WireLimits.maxMessageBytes),
                 submittedAt: UnixMillis(try r.readInteger("JobStatus.submittedAt")),
                 updatedAt: UnixMillis(try r.readInteger("JobStatus.updatedAt"))
+            )
+            // Appended fields: a peer that predates them ends the record here.
+            if r.remainingBytes > 0 {
+                status.failures = try r.readInteger("JobStatus.failures")
+                status.nodeLosses = try r.readInteger("JobStatus.nodeLosses")
+                status.retryAt = Self.optionalTime(try r.readInteger("JobStatus.retryAt"))
+                status.startedAt = Self.optionalTime(try r.readInteger("JobStatus.startedAt"))
+            }
+            return status
+        }
+    }
+
+    /// A time on the wire where 0 means "none".
+    static func optionalTime(_ millis: UInt64) -> UnixMillis? {
+        millis == 0 ? nil : UnixMillis(millis)
+    }
+
+    /// Reads an `AttemptRecord`.
+    mutating func readAttemptRecord() throws(WireError) -> AttemptRecord {
+        try self.readRecord("AttemptRecord", limit: WireLimits.maxSmallRecordBytes) { (r: inout WireReader) throws(WireError) in
+            AttemptRecord(
+                number: try r.readInteger("AttemptRecord.number"),
+                node: NodeID(try r.readID("AttemptRecord.node")),
+                startedAt: Self.optionalTime(try r.readInteger("AttemptRecord.startedAt")),
+                endedAt: UnixMillis(try r.readInteger("AttemptRecord.endedAt")),
+                outcome: try r.readEnum("AttemptRecord.outcome"),
+                exitCode: try r.readOptional("AttemptRecord.exitCode") { (r: inout WireReader) throws(WireError) in
+                    try r.readInteger("AttemptRecord.exitCode", as: Int32.self)
+                },
+                reason: try r.readString("AttemptRecord.reason", limit: WireLimits.maxMessageBytes)
             )
         }
     }
@@ -200,6 +237,9 @@ extension ByteBuffer {
             b.writeInteger(spec.maxAttempts)
             b.writeInteger(spec.timeoutSeconds)
             b.writeWireEnum(spec.networkMode)
+            b.writeInteger(spec.maxNodeLosses)
+            b.writeInteger(spec.retryDelaySeconds)
+            b.writeInteger(spec.retryDelayMaxSeconds)
         }
     }
 
@@ -218,6 +258,25 @@ extension ByteBuffer {
             try b.writeWireString(status.message, field: "JobStatus.message", limit: WireLimits.maxMessageBytes)
             b.writeInteger(status.submittedAt.rawValue)
             b.writeInteger(status.updatedAt.rawValue)
+            b.writeInteger(status.failures)
+            b.writeInteger(status.nodeLosses)
+            b.writeInteger(status.retryAt?.rawValue ?? 0)
+            b.writeInteger(status.startedAt?.rawValue ?? 0)
+        }
+    }
+
+    /// Writes an `AttemptRecord`.
+    mutating func writeWireAttemptRecord(_ attempt: AttemptRecord) throws(WireError) {
+        try self.writeWireRecord(field: "AttemptRecord", limit: WireLimits.maxSmallRecordBytes) { (b: inout ByteBuffer) throws(WireError) in
+            b.writeInteger(attempt.number)
+            try b.writeWireID(attempt.node.rawValue, field: "AttemptRecord.node")
+            b.writeInteger(attempt.startedAt?.rawValue ?? 0)
+            b.writeInteger(attempt.endedAt.rawValue)
+            b.writeWireEnum(attempt.outcome)
+            try b.writeWireOptional(attempt.exitCode) { (b: inout ByteBuffer, code: Int32) throws(WireError) in
+                b.writeInteger(code)
+            }
+            try b.writeWireString(attempt.reason, field: "AttemptRecord.reason", limit: WireLimits.maxMessageBytes)
         }
     }
 

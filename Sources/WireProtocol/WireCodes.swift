@@ -40,6 +40,17 @@ extension JobState: WireEnum {
     }
 }
 
+extension AttemptOutcome: WireEnum {
+    var wireCode: UInt8 {
+        switch self {
+        case .succeeded: return 1
+        case .failed: return 2
+        case .nodeLost: return 3
+        case .cancelled: return 4
+        }
+    }
+}
+
 extension Runtime: WireEnum {
     var wireCode: UInt8 {
         switch self {

@@ -27,7 +27,17 @@ func json(_ value: some Encodable) throws -> String {
 
 /// `12s`, `3m04s`, `2h05m` since a timestamp.
 func age(since millis: UnixMillis, now: Date = Date()) -> String {
-    let seconds = max(0, Int(now.timeIntervalSince1970) - Int(millis.rawValue / 1000))
+    span(seconds: max(0, Int(now.timeIntervalSince1970) - Int(millis.rawValue / 1000)))
+}
+
+/// How long until `millis`, rounded up to a second: `8s`, `4m05s` (`0s` when it is past).
+func timeUntil(_ millis: UnixMillis, now: Date = Date()) -> String {
+    let left = Int64(clamping: millis.rawValue) - Int64(now.timeIntervalSince1970 * 1000)
+    return span(seconds: Int(max(0, (left + 999) / 1000)))
+}
+
+/// `42s`, `3m07s`, `2h05m`.
+func span(seconds: Int) -> String {
     if seconds < 60 { return "\(seconds)s" }
     if seconds < 3600 { return "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s" }
     return "\(seconds / 3600)h\(String(format: "%02d", (seconds % 3600) / 60))m"

@@ -20,26 +20,46 @@ struct Status: AsyncParsableCommand {
             return
         }
         let status = details.status
-        let (cpu, memory) = describe(details.spec.resources)
+        let spec = details.spec
+        let (cpu, memory) = describe(spec.resources)
         var rows: [(String, String)] = [
             ("Job", details.id.rawValue),
             ("State", status.state.rawValue),
             ("Node", status.node?.rawValue ?? "-"),
-            ("Attempt", "\(status.attempt) of \(details.spec.maxAttempts) (epoch \(status.epoch.rawValue))"),
+            ("Attempt", "\(status.attempt) (epoch \(status.epoch.rawValue))"),
+            ("Failures", "\(status.failures) of \(spec.maxAttempts) allowed (non-zero exits, OOM kills, timeouts; retried after \(span(seconds: Int(spec.retryDelaySeconds))), doubling to \(span(seconds: Int(spec.retryDelayMaxSeconds))))"),
+            ("Node losses", "\(status.nodeLosses) of \(spec.maxNodeLosses) allowed (run again at once)"),
             ("Exit code", status.exitCode.map(String.init) ?? "-"),
-            ("Runtime", details.spec.runtime == .docker ? "docker (\(details.spec.effectiveImage))" : "exec"),
-            ("Command", describe(details.spec.command)),
+            ("Runtime", spec.runtime == .docker ? "docker (\(spec.effectiveImage))" : "exec"),
+            ("Command", describe(spec.command)),
             ("Requests", "cpu \(cpu), memory \(memory)"),
             ("Submitted", "\(age(since: status.submittedAt)) ago"),
             ("Updated", "\(age(since: status.updatedAt)) ago"),
         ]
-        if let name = details.spec.name { rows.insert(("Name", name), at: 1) }
+        if let name = spec.name { rows.insert(("Name", name), at: 1) }
+        if status.state == .pending, let retryAt = status.retryAt {
+            let after = status.exitCode.map { "after exit \($0)" } ?? "after a failure"
+            rows.insert(("Retry", "retrying in \(timeUntil(retryAt)) \(after)"), at: 3)
+        }
         for (key, value) in rows {
-            print("\(key):".padding(toLength: 11, withPad: " ", startingAt: 0) + value)
+            print("\(key):".padding(toLength: 13, withPad: " ", startingAt: 0) + value)
         }
         if !status.message.isEmpty {
-            print(status.state == .pending ? "Waiting because:" : "Message:")
+            print(status.state == .pending && status.retryAt == nil ? "Waiting because:" : "Message:")
             status.message.split(separator: "\n").forEach { print("  \($0)") }
+        }
+        if !details.attempts.isEmpty {
+            print("Attempts:")
+            let lines = table(
+                ["#", "NODE", "STARTED", "ENDED", "OUTCOME", "EXIT", "WHY"],
+                details.attempts.map { attempt in
+                    [
+                        "\(attempt.number)", attempt.node.rawValue, attempt.startedAt.map { "\(age(since: $0)) ago" } ?? "-",
+                        "\(age(since: attempt.endedAt)) ago", attempt.outcome.rawValue, attempt.exitCode.map(String.init) ?? "-",
+                        attempt.reason,
+                    ]
+                })
+            lines.split(separator: "\n").forEach { print("  \($0)") }
         }
     }
 }

@@ -42,8 +42,17 @@ struct Submit: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Higher runs first when capacity is short; may be negative.")
     var priority: Int32 = 0
 
-    @Option(parsing: .unconditional, help: "Attempts before the job is failed or lost (node loss and non-zero exits use one each); 1 to \(JobSpecLimits.maxAttempts).")
+    @Option(parsing: .unconditional, help: "Attempts that may fail on their own (non-zero exit, OOM kill, timeout) before the job is failed; 1 to \(JobSpecLimits.maxAttempts). Attempts lost with a node do not count.")
     var maxAttempts: UInt32 = 1
+
+    @Option(parsing: .unconditional, help: "Attempts the job may lose to the infrastructure (its node lost, its worker fenced) and still run again at once; 0 to \(JobSpecLimits.maxNodeLosses).")
+    var maxNodeLosses: UInt32 = RetryDefaults.maxNodeLosses
+
+    @Option(parsing: .unconditional, help: "Wait before retrying a failed attempt: 5s, 1m (0: at once); doubles per failure.")
+    var retryDelay = "\(RetryDefaults.retryDelaySeconds)s"
+
+    @Option(parsing: .unconditional, help: "The longest wait before a retry: 5m, 1h (default: 5m, or --retry-delay if longer).")
+    var retryDelayMax: String?
 
     @Option(parsing: .unconditional, help: "Kill the job after this long: 30 (seconds), 90s, 5m or 24h (0: never).")
     var timeout = "0"
@@ -65,6 +74,9 @@ struct Submit: AsyncParsableCommand {
         guard (1...JobSpecLimits.maxAttempts).contains(maxAttempts) else {
             throw ValidationError("--max-attempts \(maxAttempts) is out of range: use 1 to \(JobSpecLimits.maxAttempts)")
         }
+        guard maxNodeLosses <= JobSpecLimits.maxNodeLosses else {
+            throw ValidationError("--max-node-losses \(maxNodeLosses) is out of range: use 0 to \(JobSpecLimits.maxNodeLosses)")
+        }
     }
 
     func spec() throws -> JobSpec {
@@ -72,12 +84,18 @@ struct Submit: AsyncParsableCommand {
         let cpu: Int64
         let memory: Int64
         let timeout: Int64
+        let retryDelay: Int64
+        let retryDelayMax: Int64
         do {
             // Against the job limits the master enforces, so the sentence names the text typed.
             cpu = try QuantityParser.cpuMillis(self.cpu, upTo: JobSpecLimits.maxCPUMillis)
             memory = try QuantityParser.memoryBytes(self.memory, upTo: JobSpecLimits.maxMemoryBytes)
             timeout = try QuantityParser.durationSeconds(self.timeout, flag: "--timeout", upTo: Int64(JobSpecLimits.maxTimeoutSeconds))
-        } catch {
+            retryDelay = try QuantityParser.durationSeconds(self.retryDelay, flag: "--retry-delay", upTo: Int64(JobSpecLimits.maxRetryDelaySeconds))
+            retryDelayMax = try self.retryDelayMax.map {
+                try QuantityParser.durationSeconds($0, flag: "--retry-delay-max", upTo: Int64(JobSpecLimits.maxRetryDelaySeconds))
+            } ?? max(Int64(RetryDefaults.retryDelayMaxSeconds), retryDelay)
+        } catch let error as QuantityError {
             throw ValidationError(error.description)
         }
         guard let network = NetworkMode(rawValue: network) else { throw ValidationError("--network '\(network)' is unknown: use none or host") }
@@ -93,7 +111,10 @@ struct Submit: AsyncParsableCommand {
             priority: priority,
             maxAttempts: maxAttempts,
             timeoutSeconds: UInt32(timeout),
-            networkMode: network
+            networkMode: network,
+            maxNodeLosses: maxNodeLosses,
+            retryDelaySeconds: UInt32(retryDelay),
+            retryDelayMaxSeconds: UInt32(retryDelayMax)
         )
     }
 

@@ -42,6 +42,12 @@ struct TitanLoad: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Give up after this many seconds, 1 to 2592000 (default: 120 + 2 × T, plus one second per job with docker, whose engine starts a few containers a second).")
     var deadline: String?
 
+    @Option(parsing: .unconditional, help: "Attempts of each job that may fail on their own before it is failed (1 to \(JobSpecLimits.maxAttempts)).")
+    var maxAttempts: UInt32 = 1
+
+    @Option(parsing: .unconditional, help: "Attempts each job may lose to the infrastructure and still run again (0 to \(JobSpecLimits.maxNodeLosses)).")
+    var maxNodeLosses: UInt32 = RetryDefaults.maxNodeLosses
+
     @Option(help: "Stop following the jobs once all are: placed, running, or final.")
     var until = "final"
 
@@ -70,6 +76,12 @@ struct TitanLoad: AsyncParsableCommand {
         guard n >= 1, n <= 1_000_000 else { throw ValidationError("-n \(n) is out of range: use 1 to 1000000") }
         guard (1...1024).contains(batch) else { throw ValidationError("--batch \(batch) is out of range: use 1 to 1024") }
         guard (1...64).contains(connections) else { throw ValidationError("--connections \(connections) is out of range: use 1 to 64") }
+        guard (1...JobSpecLimits.maxAttempts).contains(maxAttempts) else {
+            throw ValidationError("--max-attempts \(maxAttempts) is out of range: use 1 to \(JobSpecLimits.maxAttempts)")
+        }
+        guard maxNodeLosses <= JobSpecLimits.maxNodeLosses else {
+            throw ValidationError("--max-node-losses \(maxNodeLosses) is out of range: use 0 to \(JobSpecLimits.maxNodeLosses)")
+        }
     }
 
     /// What the quantity flags say, each range-checked (the job limits the master enforces for
@@ -95,12 +107,14 @@ struct TitanLoad: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         guard let milestone = LoadPlan.Milestone(rawValue: until) else { throw ValidationError("--until '\(until)' is unknown: use placed, running or final") }
-        let plan = LoadPlan(
+        var plan = LoadPlan(
             jobs: n, sleepSeconds: t, runtime: runtime, image: image,
             resources: Resources(cpuMillis: cpu, memoryBytes: memory),
             batch: batch, connections: connections, deadlineSeconds: deadline ?? (120 + 2 * t + (runtime == .docker ? Double(n) : 0)),
             until: milestone, rate: rate
         )
+        plan.maxAttempts = maxAttempts
+        plan.maxNodeLosses = maxNodeLosses
         let report: LoadReport
         let refusals: [String]
         do {

@@ -6,7 +6,8 @@ import TitanTestSupport
 import XCTest
 
 /// A worker killed with SIGKILL: its lease expires, its jobs run again elsewhere as a new
-/// attempt, and every job ends exactly once (DESIGN §2, §9 "node loss").
+/// attempt — with the default flags: a node loss does not use the job's `maxAttempts` — and
+/// every job ends exactly once, counted by the jobs' own marker files (DESIGN §2, §9 "node loss").
 final class WorkerLossTests: ClusterTestCase {
     func testJobsOfAKilledWorkerRunAgainElsewhereAndEachEndsExactlyOnce() async throws {
         // w1 is smaller, so binpack fills it first: (500*100/2000 + 256Mi*100/2Gi)/2 = 18 on w1
@@ -14,7 +15,12 @@ final class WorkerLossTests: ClusterTestCase {
         try await startCluster(workers: [("w1", "2", "2Gi"), ("w2", "4", "4Gi")])
         let cluster = self.cluster!
         let recorder = EventRecorder()
-        let spec = execJob(["sleep", "4"], cpu: 500, memory: 256 << 20, maxAttempts: 3)
+        let markers = cluster.root + "/markers"
+        try FileManager.default.createDirectory(atPath: markers, withIntermediateDirectories: true)
+        // Default budgets (maxAttempts 1): only the node loss budget lets these jobs run again.
+        let spec = scriptJob(
+            "echo $TITAN_ATTEMPT >> \(markers)/$TITAN_JOB_ID.started; sleep 4; echo $TITAN_ATTEMPT >> \(markers)/$TITAN_JOB_ID.done",
+            cpu: 500, memory: 256 << 20)
 
         try await cluster.withClient { connection in
             try await connection.watchJobs()
@@ -74,9 +80,17 @@ final class WorkerLossTests: ClusterTestCase {
                     XCTAssertEqual(status.state, .succeeded, "job \(id)")
                     XCTAssertEqual(status.exitCode, 0, "job \(id)")
                     XCTAssertEqual(status.node, NodeID("w2"), "job \(id)")
+                    // The job's own side effects: it finished exactly once, as its last attempt.
+                    let done = (try? String(contentsOfFile: "\(markers)/\(id.rawValue).done", encoding: .utf8)) ?? ""
+                    XCTAssertEqual(done, "\(status.attempt)\n", "job \(id) completed \(done.split(separator: "\n").count) times")
+                    let details = try await connection.job(id)
                     if onW1.contains(id) {
                         XCTAssertEqual(status.attempt, 2, "job \(id) was moved off w1")
                         XCTAssertEqual(status.epoch, Epoch(2), "job \(id) was moved off w1")
+                        XCTAssertEqual(status.nodeLosses, 1, "job \(id)")
+                        XCTAssertEqual(status.failures, 0, "a node loss is not the job's failure: job \(id)")
+                        XCTAssertEqual(details.attempts.map(\.outcome), [.nodeLost, .succeeded], "job \(id)")
+                        XCTAssertEqual(details.attempts.first?.node, NodeID("w1"), "job \(id)")
                     } else {
                         XCTAssertEqual(status.attempt, 1, "job \(id) stayed on w2")
                         XCTAssertEqual(status.epoch, Epoch(1), "job \(id) stayed on w2")

@@ -11,8 +11,11 @@ final class ClusterStateTests: XCTestCase {
         NodeDescriptor(id: NodeID(id), capacity: Resources(cpuMillis: cpu, memoryBytes: memoryMi << 20), runtimes: [.exec, .docker])
     }
 
-    private func spec(cpu: Int64 = 500, memoryMi: Int64 = 256, attempts: UInt32 = 1) -> JobSpec {
-        JobSpec(runtime: .exec, command: .argv(["true"]), resources: Resources(cpuMillis: cpu, memoryBytes: memoryMi << 20), maxAttempts: attempts)
+    /// A job whose retries are immediate (back-off has its own tests, `ClusterStateRetryTests`).
+    private func spec(cpu: Int64 = 500, memoryMi: Int64 = 256, attempts: UInt32 = 1, nodeLosses: UInt32 = 5) -> JobSpec {
+        JobSpec(
+            runtime: .exec, command: .argv(["true"]), resources: Resources(cpuMillis: cpu, memoryBytes: memoryMi << 20), maxAttempts: attempts,
+            maxNodeLosses: nodeLosses, retryDelaySeconds: 0)
     }
 
     private func cluster(_ nodes: String...) -> ClusterState {
@@ -64,8 +67,8 @@ final class ClusterStateTests: XCTestCase {
 
     func testALostNodesJobsRunAgainWithANewEpochOrAreLost() {
         var state = cluster("n1", "n2")
-        _ = state.submit(id: "retry", spec: spec(cpu: 1500, attempts: 2), now: now)
-        _ = state.submit(id: "once", spec: spec(cpu: 400, attempts: 1), now: now)
+        _ = state.submit(id: "retry", spec: spec(cpu: 1500, nodeLosses: 1), now: now)
+        _ = state.submit(id: "once", spec: spec(cpu: 400, nodeLosses: 0), now: now)
         XCTAssertEqual(state.status(of: "retry")?.node, "n1")
         XCTAssertEqual(state.status(of: "once")?.node, "n1")
         let actions = state.nodeGone("n1", now: now)
@@ -87,8 +90,8 @@ final class ClusterStateTests: XCTestCase {
 
     func testAfterAReconnectTheRunningJobsTheWorkerDidNotReplayRunAgain() {
         var state = cluster("n1")
-        for (id, attempts) in [("kept", UInt32(2)), ("gone", 2), ("last", 1), ("waiting", 1)] {
-            _ = state.submit(id: JobID(id), spec: spec(cpu: 100, attempts: attempts), now: now)
+        for (id, losses) in [("kept", UInt32(1)), ("gone", 1), ("last", 0), ("waiting", 0)] {
+            _ = state.submit(id: JobID(id), spec: spec(cpu: 100, nodeLosses: losses), now: now)
         }
         for id in ["kept", "gone", "last"] {
             _ = state.started(JobID(id), epoch: Epoch(1), on: "n1", now: now)
@@ -106,7 +109,7 @@ final class ClusterStateTests: XCTestCase {
         XCTAssertEqual(state.status(of: "gone")?.state, .scheduled, "placed again at once as attempt 2")
         XCTAssertTrue(actions.contains(.assign("gone", node: "n1")), "\(actions)")
         XCTAssertEqual(state.status(of: "last")?.state, .lost)
-        XCTAssertEqual(state.status(of: "last")?.message, "worker n1 restarted and no longer runs it; no attempts left (max 1)")
+        XCTAssertEqual(state.status(of: "last")?.message, "worker n1 restarted and no longer runs it; it lost 1 attempt to the infrastructure (max 0)")
         XCTAssertEqual(state.nodes["n1"]?.status.allocated.cpuMillis, 300, "kept, waiting and gone's new attempt; last freed its share")
         XCTAssertEqual(state.workerSynced("n1", now: now), [], "one judgement per replay")
     }

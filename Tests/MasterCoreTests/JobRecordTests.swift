@@ -21,6 +21,18 @@ final class JobRecordTests: XCTestCase {
         try roundTrip(job)
     }
 
+    /// A record written before the retry budgets and the attempt history existed reads with
+    /// their defaults (an upgraded leader restores it).
+    func testARecordWithoutTheRetryFieldsDecodesWithTheDefaults() throws {
+        let old = #"{"id":"1-1","spec":{"runtime":"exec","command":{"argv":["true"]},"environment":{},"labels":{},"nodeSelector":{},"resources":{"cpuMillis":100,"memoryBytes":1024},"priority":0,"maxAttempts":2,"timeoutSeconds":0,"networkMode":"none"},"status":{"state":"running","node":"w1","attempt":1,"epoch":1,"message":"","submittedAt":1,"updatedAt":2}}"#
+        let job = try JobRecord.decode(Array(old.utf8))
+        XCTAssertEqual(job.spec.maxNodeLosses, RetryDefaults.maxNodeLosses)
+        XCTAssertEqual(job.spec.retryDelaySeconds, RetryDefaults.retryDelaySeconds)
+        XCTAssertEqual(job.status.failures, 0)
+        XCTAssertNil(job.status.retryAt)
+        XCTAssertEqual(job.attempts, [])
+    }
+
     func testEveryFieldAndHostileTextSurvive() throws {
         var spec = JobSpec(
             name: "quote \" backslash \\ newline \n tab \t bell \u{07} é 日本 🚀",
@@ -34,13 +46,21 @@ final class JobRecordTests: XCTestCase {
             priority: -7,
             maxAttempts: 100,
             timeoutSeconds: 2_592_000,
-            networkMode: .host
+            networkMode: .host,
+            maxNodeLosses: 0,
+            retryDelaySeconds: 86_400,
+            retryDelayMaxSeconds: 86_400
         )
         let status = JobStatus(
             state: .failed, node: "w-1", attempt: 3, epoch: Epoch(UInt64.max), exitCode: -1,
-            message: "line 1\nline 2", submittedAt: UnixMillis(1_795_913_988_598), updatedAt: UnixMillis(UInt64.max)
+            message: "line 1\nline 2", submittedAt: UnixMillis(1_795_913_988_598), updatedAt: UnixMillis(UInt64.max),
+            failures: 2, nodeLosses: 1, retryAt: UnixMillis(9), startedAt: UnixMillis(UInt64.max)
         )
-        try roundTrip(JobDetails(id: "a-b_c", spec: spec, status: status))
+        let attempts = [
+            AttemptRecord(number: 1, node: "w-2", startedAt: nil, endedAt: UnixMillis(5), outcome: .nodeLost, reason: "node \"w-2\" was lost"),
+            AttemptRecord(number: 2, node: "w-1", startedAt: UnixMillis(6), endedAt: UnixMillis(7), outcome: .failed, exitCode: -9, reason: "killed\n"),
+        ]
+        try roundTrip(JobDetails(id: "a-b_c", spec: spec, status: status, attempts: attempts))
         spec.command = .argv([])
         spec.name = nil
         spec.image = nil

@@ -105,12 +105,44 @@ final class RoundTripTests: XCTestCase {
         )
     }
 
+    /// A peer that predates the retry fields (appended to `JobSpec` and `JobStatus`, README §8)
+    /// ends those records earlier: they decode with the defaults.
+    func testRecordsWithoutTheAppendedRetryFieldsDecodeWithTheDefaults() throws {
+        var status = ByteBuffer()
+        try status.writeWireRecord(field: "JobStatus", limit: WireLimits.maxSmallRecordBytes) { (b: inout ByteBuffer) throws(WireError) in
+            b.writeWireEnum(JobState.pending)
+            try b.writeWireOptional(String?.none) { (_: inout ByteBuffer, _: String) throws(WireError) in }
+            b.writeInteger(UInt32(2))
+            b.writeInteger(UInt64(2))
+            try b.writeWireOptional(Int32?.none) { (_: inout ByteBuffer, _: Int32) throws(WireError) in }
+            try b.writeWireString("waiting", field: "JobStatus.message", limit: WireLimits.maxMessageBytes)
+            b.writeInteger(UInt64(1_000))
+            b.writeInteger(UInt64(2_000))
+        }
+        var reader = WireReader(status)
+        let decoded = try reader.readJobStatus()
+        XCTAssertEqual(decoded, JobStatus(state: .pending, attempt: 2, epoch: 2, message: "waiting", submittedAt: UnixMillis(1_000), updatedAt: UnixMillis(2_000)))
+
+        var spec = ByteBuffer()
+        try spec.writeWireJobSpec(JobSpec(command: .argv(["true"])))
+        // Drop the three appended u32s and shorten the record's length prefix to match.
+        let length = spec.getInteger(at: 0, as: UInt32.self)! - 12
+        spec.setInteger(length, at: 0)
+        spec.moveWriterIndex(to: spec.writerIndex - 12)
+        var specReader = WireReader(spec)
+        let old = try specReader.readJobSpec()
+        XCTAssertEqual(old, JobSpec(command: .argv(["true"])))
+        XCTAssertEqual(
+            [old.maxNodeLosses, old.retryDelaySeconds, old.retryDelayMaxSeconds],
+            [RetryDefaults.maxNodeLosses, RetryDefaults.retryDelaySeconds, RetryDefaults.retryDelayMaxSeconds])
+    }
+
     func testEncoderRefusesAJobSpecAboveItsRecordLimit() {
         // Each field is within its own limit; together they pass the 1 MiB of a spec record.
         let argv = Array(repeating: String(repeating: "a", count: WireLimits.maxArgBytes), count: 17)
         XCTAssertEqual(
             self.encodeError(.assign(Assign(jobID: "j", attempt: 1, epoch: 1, spec: JobSpec(command: .argv(argv))))),
-            .lengthAboveLimit(field: "JobSpec", length: 1_114_221, limit: WireLimits.maxJobSpecBytes)
+            .lengthAboveLimit(field: "JobSpec", length: 1_114_233, limit: WireLimits.maxJobSpecBytes)
         )
     }
 

@@ -30,7 +30,10 @@ enum VectorCatalog {
         priority: 10,
         maxAttempts: 3,
         timeoutSeconds: 600,
-        networkMode: .none
+        networkMode: .none,
+        maxNodeLosses: 4,
+        retryDelaySeconds: 10,
+        retryDelayMaxSeconds: 120
     )
 
     static let argvSpec = JobSpec(runtime: .exec, command: .argv(["sleep", "5"]))
@@ -43,8 +46,15 @@ enum VectorCatalog {
         exitCode: nil,
         message: "",
         submittedAt: UnixMillis(1_767_225_600_000),
-        updatedAt: UnixMillis(1_767_225_600_250)
+        updatedAt: UnixMillis(1_767_225_600_250),
+        nodeLosses: 1,
+        startedAt: UnixMillis(1_767_225_600_250)
     )
+
+    /// How the running job's first attempt ended: its node was lost.
+    static let lostAttempt = AttemptRecord(
+        number: 1, node: "worker-2", startedAt: UnixMillis(1_767_225_590_000), endedAt: UnixMillis(1_767_225_599_000),
+        outcome: .nodeLost, reason: "node worker-2 was lost (its lease expired)")
 
     static let failedStatus = JobStatus(
         state: .failed,
@@ -54,7 +64,9 @@ enum VectorCatalog {
         exitCode: 2,
         message: "exited with code 2",
         submittedAt: UnixMillis(1_767_225_600_000),
-        updatedAt: UnixMillis(1_767_225_660_000)
+        updatedAt: UnixMillis(1_767_225_660_000),
+        failures: 3,
+        startedAt: UnixMillis(1_767_225_650_000)
     )
 
     static let node = NodeStatus(
@@ -113,7 +125,7 @@ enum VectorCatalog {
         ),
         (
             "0202-JobInfo.hex",
-            .jobInfo(JobInfoMessage(correlationID: 2, job: JobDetails(id: "j-000001", spec: spec, status: runningStatus)))
+            .jobInfo(JobInfoMessage(correlationID: 2, job: JobDetails(id: "j-000001", spec: spec, status: runningStatus, attempts: [lostAttempt])))
         ),
         (
             "0203-JobList.hex",

@@ -43,6 +43,10 @@ struct Term {
                 throw StoreError.stopped
             }
             group.addTask {
+                await scheduler.runRetries()
+                throw StoreError.stopped
+            }
+            group.addTask {
                 try await archiver.run()
                 throw StoreError.stopped
             }

@@ -84,7 +84,11 @@ extension ClusterState {
         insertRestored(info, nodeLease: nodeLease)
         switch info.status.state {
         case .pending:
-            enqueue(info.id)
+            if let at = info.status.retryAt, at > now {
+                retries.insert(info.id, at: at)
+            } else {
+                enqueue(info.id)
+            }
             return []
         case .scheduled, .running:
             guard let nodeID = info.status.node, let node = nodes[nodeID], nodeLease == nil || node.leaseID == nodeLease else {

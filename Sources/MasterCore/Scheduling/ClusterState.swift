@@ -25,6 +25,13 @@ public struct TrackedJob: Sendable, Equatable {
     /// The lease of the node incarnation the job was placed on: a job restored from etcd whose
     /// node now lives under another lease was lost with the old incarnation.
     public var nodeLease: Int64?
+    /// Its ended attempts, oldest first (bounded: ``AttemptRecord/historyLimit``).
+    public var attempts: [AttemptRecord] = []
+
+    /// The job as recorded in etcd and shown to clients.
+    public func details(_ id: JobID) -> JobDetails {
+        JobDetails(id: id, spec: spec, status: status, attempts: attempts)
+    }
 }
 
 /// A node the leader knows: registered in etcd, perhaps connected.
@@ -54,6 +61,9 @@ public struct ClusterState: Sendable {
     public private(set) var pending = PendingQueue()
     /// Why each pending job waits, per node (shown by `titan-cli status`).
     public private(set) var waitReasons: [JobID: [NodeID: [NodeRejection]]] = [:]
+    /// Pending jobs that retry after a failure, by the time they may be placed again; they
+    /// join ``pending`` then (``releaseDueRetries(now:)``).
+    public internal(set) var retries = RetryQueue()
     private var nextSequence: UInt64 = 0
 
     /// Creates an empty view.
@@ -146,6 +156,8 @@ public struct ClusterState: Sendable {
             job.nodeLease = lease
             job.status.message = ""
             job.status.updatedAt = now
+            job.status.retryAt = nil
+            job.status.startedAt = nil
         }
         hold(resources, for: id, on: node)
     }
@@ -171,9 +183,13 @@ public struct ClusterState: Sendable {
         nodes[node]!.status.jobCount = UInt32(nodes[node]!.jobs.count)
     }
 
+    /// Changes a tracked job in place; its message is kept within what the wire carries.
     mutating func update(_ id: JobID, _ change: (inout TrackedJob) -> Void) {
         guard jobs[id] != nil else { return }
         change(&jobs[id]!)
+        if jobs[id]!.status.message.utf8.count > JobStatus.maxMessageBytes {
+            jobs[id]!.status.message = jobs[id]!.status.message.truncated(toUTF8Bytes: JobStatus.maxMessageBytes)
+        }
     }
 
     mutating func setConnected(_ id: NodeID, _ connected: Bool) {
@@ -197,15 +213,17 @@ public struct ClusterState: Sendable {
         jobs.removeValue(forKey: id)
         waitReasons.removeValue(forKey: id)
         pending.remove(id)
+        retries.remove(id)
     }
 
     mutating func removeFromQueue(_ id: JobID) {
         pending.remove(id)
+        retries.remove(id)
     }
 
     mutating func insertRestored(_ info: JobDetails, nodeLease: Int64?) {
         nextSequence += 1
-        jobs[info.id] = TrackedJob(spec: info.spec, status: info.status, sequence: nextSequence, nodeLease: nodeLease)
+        jobs[info.id] = TrackedJob(spec: info.spec, status: info.status, sequence: nextSequence, nodeLease: nodeLease, attempts: info.attempts)
     }
 
     mutating func dropWaitReasons(_ id: JobID) {

@@ -45,7 +45,7 @@ extension Scheduler {
             switch action {
             case let .persist(id):
                 guard seen.insert(id).inserted, let tracked = state.jobs[id] else { continue }
-                let record = JobDetails(id: id, spec: tracked.spec, status: tracked.status)
+                let record = tracked.details(id)
                 let expectation: StoreWrite.Expectation = created.contains(id) ? .absent : .current
                 change.writes.append(StoreWrite(key: Keys.job(id), operation: .put(JobRecord.encode(record, nodeLease: tracked.nodeLease)), expectation: expectation))
                 change.persisted.append(id)
@@ -61,6 +61,7 @@ extension Scheduler {
             }
         }
         change.ticket = committer.enqueue(change.writes)
+        armRetries()
         return change
     }
 

@@ -36,6 +36,11 @@ public actor Scheduler {
     /// durable (at most one entry per live final job).
     var acksAfterWrite: [JobID: [(NodeID, ReportAck)]] = [:]
 
+    /// Wakes ``runRetries()`` when a retry is due earlier than the one it sleeps for.
+    let retryAlarm = RetryAlarm()
+    /// The retry time ``runRetries()`` sleeps until (nil: none).
+    var armedRetryAt: UnixMillis?
+
     struct Subscription {
         let outbox: Outbox
         let jobs: Set<JobID>?
@@ -114,7 +119,7 @@ public actor Scheduler {
     /// A live job's spec and status (with, when pending, why it waits); `nil` if not live.
     public func job(_ id: JobID) -> JobDetails? {
         guard let tracked = state.jobs[id], let status = state.status(of: id) else { return nil }
-        return JobDetails(id: id, spec: tracked.spec, status: status)
+        return JobDetails(id: id, spec: tracked.spec, status: status, attempts: tracked.attempts)
     }
 
     /// Every registered node, sorted by id.

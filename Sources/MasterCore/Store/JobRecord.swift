@@ -16,6 +16,12 @@ public enum JobRecord {
         if let nodeLease { out.key("nodeLease"); out.number(nodeLease) }
         out.key("spec"); encode(job.spec, into: &out)
         out.key("status"); encode(job.status, into: &out)
+        if !job.attempts.isEmpty {
+            out.key("attempts")
+            out.beginArray()
+            for attempt in job.attempts { encode(attempt, into: &out) }
+            out.endArray()
+        }
         out.endObject()
         return out.bytes
     }
@@ -59,6 +65,9 @@ public enum JobRecord {
             out.key("maxAttempts"); out.number(Int64(spec.maxAttempts))
             out.key("timeoutSeconds"); out.number(Int64(spec.timeoutSeconds))
             out.key("networkMode"); out.string(spec.networkMode.rawValue)
+            out.key("maxNodeLosses"); out.number(Int64(spec.maxNodeLosses))
+            out.key("retryDelaySeconds"); out.number(Int64(spec.retryDelaySeconds))
+            out.key("retryDelayMaxSeconds"); out.number(Int64(spec.retryDelayMaxSeconds))
         }
         out.endObject()
     }
@@ -74,6 +83,24 @@ public enum JobRecord {
             out.key("message"); out.string(status.message)
             out.key("submittedAt"); out.unsigned(status.submittedAt.rawValue)
             out.key("updatedAt"); out.unsigned(status.updatedAt.rawValue)
+            out.key("failures"); out.number(Int64(status.failures))
+            out.key("nodeLosses"); out.number(Int64(status.nodeLosses))
+            if let retryAt = status.retryAt { out.key("retryAt"); out.unsigned(retryAt.rawValue) }
+            if let startedAt = status.startedAt { out.key("startedAt"); out.unsigned(startedAt.rawValue) }
+        }
+        out.endObject()
+    }
+
+    private static func encode(_ attempt: AttemptRecord, into out: inout JSONWriter) {
+        out.beginObject()
+        do {
+            out.key("number"); out.number(Int64(attempt.number))
+            out.key("node"); out.string(attempt.node.rawValue)
+            if let startedAt = attempt.startedAt { out.key("startedAt"); out.unsigned(startedAt.rawValue) }
+            out.key("endedAt"); out.unsigned(attempt.endedAt.rawValue)
+            out.key("outcome"); out.string(attempt.outcome.rawValue)
+            if let exitCode = attempt.exitCode { out.key("exitCode"); out.number(Int64(exitCode)) }
+            out.key("reason"); out.string(attempt.reason)
         }
         out.endObject()
     }
@@ -97,6 +124,17 @@ struct JSONWriter {
 
     mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
