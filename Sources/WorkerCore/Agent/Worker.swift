@@ -1,6 +1,7 @@
 import ClusterModel
 import EtcdClient
 import Foundation
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -29,16 +30,24 @@ public struct Worker: Sendable {
 
     /// Runs until cancelled; on the way out the lease is revoked so the leader re-places the
     /// node's jobs at once.
+    ///
+    /// Throws at once — the process should exit — when another worker already is this node
+    /// (``NodeIdentity``).
     public func run() async throws {
+        let identity = NodeIdentity(node: configuration.nodeID, workRoot: configuration.workRoot)
+        let lock = try identity.lockWorkDirectory()
+        defer { close(lock) }
         let etcd = EtcdClient(endpoints: configuration.etcdEndpoints)
         defer { etcd.shutdown() }
         var backoff = Duration.milliseconds(200)
         while !Task.isCancelled {
             do {
-                try await incarnation(etcd)
+                try await incarnation(etcd, identity: identity)
                 backoff = .milliseconds(200)
             } catch is CancellationError {
                 return
+            } catch let error as NodeIdentity.Duplicate {
+                throw error
             } catch EtcdError.leaseLost(let id) {
                 logger.warning("the node lease was lost; killing this incarnation's jobs and registering again", metadata: ["lease": "\(id)"])
             } catch {
@@ -59,9 +68,15 @@ public struct Worker: Sendable {
     /// lives, so the leader has not moved the node's jobs yet. This process carries the lease on
     /// and adopts what still runs (``Reconciliation``); the leader re-runs the rest when the
     /// session says `Synced`.
-    private func incarnation(_ etcd: EtcdClient) async throws {
+    private func incarnation(_ etcd: EtcdClient, identity: NodeIdentity) async throws {
         let nodeKey = Keys.node(configuration.nodeID)
         var earlierLease = try await etcd.get(nodeKey).map(\.lease).flatMap { $0 != 0 ? $0 : nil }
+        if let lease = earlierLease, lease != identity.recordedLease() {
+            // Not this host's earlier process: a live duplicate, or a crashed worker elsewhere.
+            logger.warning("node record held by a lease this host did not register; waiting to see whether it is renewed", metadata: ["lease": "\(lease)"])
+            try await identity.waitOutForeignLease(lease, ttlSeconds: configuration.leaseTTLSeconds, etcd: etcd)
+            earlierLease = nil
+        }
         // Renewed at once, so that it outlives the reconciliation even if it was about to end.
         if let lease = earlierLease, try await etcd.keepAliveOnce(id: lease) <= 0 {
             earlierLease = nil
@@ -84,6 +99,7 @@ public struct Worker: Sendable {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        try identity.record(lease: leaseID)
         // Fails when the earlier lease ended since it was read: the next incarnation starts afresh.
         try await etcd.put(key: nodeKey, value: Array(try encoder.encode(descriptor)), lease: leaseID)
         logger.info(

@@ -119,13 +119,15 @@ final class LocalCluster: Sendable {
         )
     }
 
-    /// Starts `titan-worker --id <id>` offering `cpu` and `memory` (exec runtime).
+    /// Starts `titan-worker --id <id>` offering `cpu` and `memory` (exec runtime), working in
+    /// `<root>/work-<id>` unless `workDir` names another directory; `name` is the process's name
+    /// in ``process(named:)`` (default `worker <id>`).
     @discardableResult
-    func startWorker(_ id: String, cpu: String, memory: String) throws -> ManagedProcess {
-        let workDir = root + "/work-\(id)"
+    func startWorker(_ id: String, cpu: String, memory: String, workDir: String? = nil, name: String? = nil) throws -> ManagedProcess {
+        let workDir = workDir ?? root + "/work-\(id)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         return try launch(
-            "worker \(id)",
+            name ?? "worker \(id)",
             executable: binaries + "/titan-worker",
             arguments: [
                 "--etcd", etcdEndpoint, "--token-file", tokenFile, "--id", id, "--cpu", cpu, "--memory", memory,

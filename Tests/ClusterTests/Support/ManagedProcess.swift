@@ -45,6 +45,11 @@ final class ManagedProcess: Sendable {
         process.withLock { $0.isRunning }
     }
 
+    /// Its exit status, once it has exited (nil before).
+    var exitCode: Int32? {
+        process.withLock { $0.isRunning ? nil : $0.terminationStatus }
+    }
+
     /// Sends `signal` to this process (by PID) if it still runs.
     func send(_ signal: Int32) {
         guard isRunning else { return }
