@@ -57,6 +57,9 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Flag(help: .hidden)
+    var guardMode = false
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
@@ -80,6 +83,11 @@ struct TitanWorker: AsyncParsableCommand {
         }
         guard (2...3600).contains(leaseTTL) else {
             throw ValidationError("--lease-ttl \(leaseTTL) is out of range: use 2 (etcd's minimum) to 3600 seconds")
+        }
+        let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
+        if guardMode {
+            try await runGuard(workDir: workDir, dockerSocket: noDocker ? nil : dockerSocket, level: level)
+            return
         }
         var labelMap: [String: String] = [:]
         for label in labels {
@@ -116,13 +124,33 @@ struct TitanWorker: AsyncParsableCommand {
         if let docker = await dockerRuntime(socket: dockerSocket, logger: logger) {
             runtimes.append(docker)
         }
-        let worker = Worker(configuration: configuration, runtimes: runtimes, logger: logger)
+        let offersDocker = runtimes.contains { $0.kind == .docker }
+        let guardLauncher = GuardLink.Launcher(
+            executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
+            arguments: ["--guard-mode", "--id", configuration.nodeID.rawValue, "--work-dir", workDir, "--lease-ttl", "\(leaseTTL)", "--log-level", logLevel]
+                + (offersDocker ? ["--docker-socket", dockerSocket] : ["--no-docker"]))
+        let worker = Worker(configuration: configuration, runtimes: runtimes, logger: logger, guardLauncher: guardLauncher)
         let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }
 
 extension TitanWorker {
+    /// `--guard-mode`: this process is the node guard of `workDir` (started by the worker).
+    func runGuard(workDir: String, dockerSocket: String?, level: Logger.Level) async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let node = NodeID(id ?? ProcessInfo.processInfo.hostName)
+        var logger = Logger(label: "titan.guard")
+        logger[metadataKey: "node.id"] = "\(node.rawValue)"
+        // Working in the guarded directory: whoever cleans up a work directory's processes finds it.
+        _ = FileManager.default.changeCurrentDirectoryPath(workDir)
+        try await NodeGuard(node: node, workRoot: workDir, leaseTTLSeconds: leaseTTL, dockerSocket: dockerSocket, logger: logger).run()
+    }
+
     /// The docker runtime when the engine answers a ping now; otherwise a warning and `nil`, and
     /// the node offers only exec (a restart picks Docker up once it runs).
     func dockerRuntime(socket dockerSocket: String, logger: Logger) async -> DockerRuntime? {

@@ -15,15 +15,17 @@ extension EtcdClient {
     /// It renews every `interval` (by default a third of the TTL etcd reports). When a renewal
     /// fails (etcd unreachable, no leader) it retries every half second; it gives up when etcd
     /// says the lease is gone, or when no renewal has succeeded for a whole TTL, since etcd has
-    /// then expired the lease.
+    /// then expired the lease. `onRenewal` runs after each successful renewal (a worker tells
+    /// its node guard).
     ///
     /// - Throws: ``EtcdError/leaseLost(id:)`` when the lease is gone; `CancellationError` when
     ///   the calling task is cancelled; the etcd error when the very first renewal cannot reach
     ///   etcd. It never returns normally.
-    public func keepAlive(id: Int64, interval: Duration? = nil) async throws -> Never {
+    public func keepAlive(id: Int64, interval: Duration? = nil, onRenewal: @Sendable () async -> Void = {}) async throws -> Never {
         let clock = ContinuousClock()
         var ttl = try await renew(id: id, timeout: requestTimeout)
         var lastRenewal = clock.now
+        await onRenewal()
         var pause = interval ?? Self.renewInterval(ttl: ttl)
         while true {
             try await Task.sleep(for: pause)
@@ -35,6 +37,7 @@ extension EtcdClient {
                 // A renewal that takes longer than the lease has left is useless.
                 ttl = try await renew(id: id, timeout: leftUntilExpiry)
                 lastRenewal = clock.now
+                await onRenewal()
                 pause = interval ?? Self.renewInterval(ttl: ttl)
             } catch let error as EtcdError where error.isTransient {
                 pause = .milliseconds(500)

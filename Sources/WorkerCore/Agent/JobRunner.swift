@@ -13,7 +13,8 @@ struct JobRunner: Sendable {
     var alreadyRan = Duration.zero
     /// Where the job's output goes (the log pipeline).
     let output: JobOutputHandler
-    let onStarted: @Sendable () async -> Void
+    /// Called once the attempt's process runs, with what the runtime says of it.
+    let onStarted: @Sendable (StartedJob) async -> Void
 
     private enum Outcome: Sendable {
         case finished(ExitStatus)
@@ -29,7 +30,7 @@ struct JobRunner: Sendable {
                     if let resumeAfter {
                         return .finished(try await runtime.resume(request, skipping: resumeAfter, output: output))
                     }
-                    return .finished(try await runtime.run(request, started: { _ in await onStarted() }, output: output))
+                    return .finished(try await runtime.run(request, started: { await onStarted($0) }, output: output))
                 } catch {
                     return .finished(ExitStatus(code: -1, reason: "the worker could not run the job: \(error)"))
                 }

@@ -5,6 +5,7 @@ import Glibc
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import TitanClient
 import WireProtocol
 
@@ -20,12 +21,16 @@ public struct Worker: Sendable {
     let configuration: WorkerConfiguration
     let runtimes: [Runtime: any JobRuntime]
     let logger: Logger
+    /// The node guard, told of every renewal and exec job (``NodeGuard``).
+    let guardLink: GuardLink
 
-    /// Creates a worker with the runtimes it offers.
-    public init(configuration: WorkerConfiguration, runtimes: [any JobRuntime], logger: Logger) {
+    /// Creates a worker with the runtimes it offers; `guardLauncher` starts its node guard when
+    /// none runs for its work directory (nil: no guard is started).
+    public init(configuration: WorkerConfiguration, runtimes: [any JobRuntime], logger: Logger, guardLauncher: GuardLink.Launcher? = nil) {
         self.configuration = configuration
         self.runtimes = Dictionary(runtimes.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
         self.logger = logger
+        self.guardLink = GuardLink(workRoot: configuration.workRoot, launcher: guardLauncher, logger: logger)
     }
 
     /// Runs until cancelled; on the way out the lease is revoked so the leader re-places the
@@ -37,6 +42,7 @@ public struct Worker: Sendable {
         let identity = NodeIdentity(node: configuration.nodeID, workRoot: configuration.workRoot)
         let lock = try identity.lockWorkDirectory()
         defer { close(lock) }
+        await guardLink.start()
         let etcd = EtcdClient(endpoints: configuration.etcdEndpoints)
         defer { etcd.shutdown() }
         var backoff = Duration.milliseconds(200)
@@ -100,6 +106,7 @@ public struct Worker: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try identity.record(lease: leaseID)
+        await guardLink.send(.renewed(lease: leaseID))
         // Fails when the earlier lease ended since it was read: the next incarnation starts afresh.
         try await etcd.put(key: nodeKey, value: Array(try encoder.encode(descriptor)), lease: leaseID)
         logger.info(
@@ -107,28 +114,30 @@ public struct Worker: Sendable {
             metadata: ["node.id": "\(configuration.nodeID.rawValue)", "lease": "\(leaseID)", "capacity": "\(configuration.capacity)"])
 
         let (launches, launchContinuation) = AsyncStream.makeStream(of: WorkerState.Launch.self)
-        let state = WorkerState(node: configuration.nodeID, logger: logger, launches: launchContinuation)
+        let state = WorkerState(node: configuration.nodeID, lease: leaseID, logger: logger, launches: launchContinuation)
         for adoption in adopted {
             await state.adopt(adoption.request, alreadyRan: adoption.alreadyRan)
         }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 defer { group.cancelAll() }
-                group.addTask { try await etcd.keepAlive(id: leaseID) }
-                group.addTask { await supervise(launches, state: state, etcd: etcd) }
+                group.addTask { [guardLink] in try await etcd.keepAlive(id: leaseID) { await guardLink.send(.renewed(lease: leaseID)) } }
+                group.addTask { await supervise(launches, state: state, etcd: etcd, lease: leaseID) }
                 group.addTask { try await Session(configuration: configuration, etcd: etcd, state: state, logger: logger).run() }
                 try await group.next()
             }
         } catch {
             launchContinuation.finish()
             await etcd.revokeLeaseOnExit(id: leaseID)
+            // Every job of the incarnation is dead: the guard has nothing left to kill for it.
+            await guardLink.send(.released(lease: leaseID))
             throw error
         }
         launchContinuation.finish()
     }
 
     /// Starts every launched job as a child task; cancelling this ends (kills) them all.
-    private func supervise(_ launches: AsyncStream<WorkerState.Launch>, state: WorkerState, etcd: EtcdClient) async {
+    private func supervise(_ launches: AsyncStream<WorkerState.Launch>, state: WorkerState, etcd: EtcdClient, lease: Int64) async {
         await withDiscardingTaskGroup { group in
             for await launch in launches {
                 let request = launch.request
@@ -148,10 +157,19 @@ public struct Worker: Sendable {
                         guard let archived = await resumePoint(of: request, state: state, etcd: etcd) else { return }
                         resumeAfter = archived.offsets
                     }
-                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resumeAfter: resumeAfter, alreadyRan: launch.alreadyRan, output: output) {
+                    let group = Mutex<Int32?>(nil)
+                    let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resumeAfter: resumeAfter, alreadyRan: launch.alreadyRan, output: output) { started in
+                        // An exec job's process group dies with the lease even if this worker cannot kill it.
+                        if let id = started.processGroup, let start = GuardLink.startTime(of: id) {
+                            group.withLock { $0 = id }
+                            await guardLink.send(.execStarted(lease: lease, group: GuardBook.Group(id: id, startTime: start)))
+                        }
                         await state.started(request.job, epoch: request.epoch)
                     }
                     let status = await runner.run()
+                    if let id = group.withLock({ $0 }) {
+                        await guardLink.send(.execEnded(group: id))
+                    }
                     await state.exited(request.job, epoch: request.epoch, status: status)
                     // The container holds the output too; it goes once the archive has it all.
                     await state.outputDurable(request.job, epoch: request.epoch)

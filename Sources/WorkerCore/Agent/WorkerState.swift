@@ -42,6 +42,8 @@ actor WorkerState {
     }
 
     private let node: NodeID
+    /// The node lease of this incarnation, given to every attempt it starts.
+    private let lease: Int64?
     private let logger: Logger
     private let launches: AsyncStream<Launch>.Continuation
     private var jobs: [JobID: Entry] = [:]
@@ -55,8 +57,9 @@ actor WorkerState {
     /// Woken whenever a window shrinks or an entry goes.
     private let windowChanged = WakeList()
 
-    init(node: NodeID, logger: Logger, launches: AsyncStream<Launch>.Continuation) {
+    init(node: NodeID, lease: Int64? = nil, logger: Logger, launches: AsyncStream<Launch>.Continuation) {
         self.node = node
+        self.lease = lease
         self.logger = logger
         self.launches = launches
     }
@@ -147,7 +150,7 @@ actor WorkerState {
         let kill = KillSignal()
         jobs[assign.jobID] = Entry(epoch: assign.epoch, attempt: assign.attempt, phase: .starting, kill: kill)
         windowChanged.wakeAll()
-        let request = RunRequest(job: assign.jobID, attempt: assign.attempt, epoch: assign.epoch, node: node, spec: assign.spec)
+        let request = RunRequest(job: assign.jobID, attempt: assign.attempt, epoch: assign.epoch, node: node, spec: assign.spec, lease: lease)
         launches.yield(Launch(request: request, kill: kill))
     }
 

@@ -48,6 +48,9 @@ struct DockerContainerPlan: Sendable, Equatable {
         labels["titan.attempt"] = String(request.attempt)
         labels["titan.epoch"] = String(request.epoch.rawValue)
         labels["titan.node"] = request.node.rawValue
+        if let lease = request.lease {
+            labels["titan.lease"] = String(lease)
+        }
         let resources = request.spec.resources
         let name = Self.containerName(job: job, attempt: request.attempt, epoch: request.epoch.rawValue)
         self.name = name

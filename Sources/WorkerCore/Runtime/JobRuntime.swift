@@ -13,14 +13,18 @@ public struct RunRequest: Sendable, Hashable {
     public var node: NodeID
     /// What to run.
     public var spec: JobSpec
+    /// The node lease the attempt runs under, when the worker holds one: a container carries it
+    /// as the label `titan.lease`, so that the node guard can kill what a lease left behind.
+    public var lease: Int64?
 
     /// Creates a request.
-    public init(job: JobID, attempt: UInt32, epoch: Epoch, node: NodeID, spec: JobSpec) {
+    public init(job: JobID, attempt: UInt32, epoch: Epoch, node: NodeID, spec: JobSpec, lease: Int64? = nil) {
         self.job = job
         self.attempt = attempt
         self.epoch = epoch
         self.node = node
         self.spec = spec
+        self.lease = lease
     }
 }
 
