@@ -54,6 +54,13 @@ public struct LoadPlan: Sendable {
         self.deadlineSeconds = deadlineSeconds
     }
 
+    /// The spec every job of the run uses, named `name`.
+    public func spec(named name: String) -> JobSpec {
+        var spec = spec
+        spec.name = name
+        return spec
+    }
+
     /// The spec every job of the run uses.
     public var spec: JobSpec {
         let seconds = sleepSeconds == sleepSeconds.rounded() ? String(Int(sleepSeconds)) : String(sleepSeconds)

@@ -64,6 +64,23 @@ final class LoadTracker: Sendable {
         waiter?.resume()
     }
 
+    /// Jobs whose submission (sent at `sent`) reached a leader that went away before answering,
+    /// found recorded on the next one: accepted, without an acknowledgement time.
+    func adopted(_ ids: [JobID], sent: ContinuousClock.Instant) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            for id in ids where state.index[id] == nil {
+                let position = state.jobs.count
+                state.jobs.append(Job(sent: sent, acked: nil))
+                state.index[id] = position
+                for (jobState, at) in state.early.removeValue(forKey: id) ?? [] {
+                    apply(jobState, at: at, to: position, in: &state)
+                }
+            }
+            return takeWaiterIfDone(&state)
+        }
+        waiter?.resume()
+    }
+
     /// A job event arrived.
     func event(_ id: JobID, _ jobState: JobState) {
         let now = ContinuousClock.now

@@ -20,6 +20,8 @@ public enum TitanClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case protocolViolation(String)
     /// The address given is not `host:port`.
     case badAddress(String)
+    /// No master led the cluster for `waited`; `last` is why the last try failed.
+    case noLeader(waited: Duration, last: String)
 
     /// One sentence naming what failed and what to do.
     public var description: String {
@@ -38,6 +40,8 @@ public enum TitanClientError: Error, Sendable, Equatable, CustomStringConvertibl
             return "the Titan master broke the wire protocol: \(detail)"
         case let .badAddress(address):
             return "'\(address)' is not a host:port address: use e.g. 127.0.0.1:7070"
+        case let .noLeader(waited, last):
+            return "no Titan master led the cluster within \(waited) (last try: \(last)): check that titan-master runs (Tools/titan-up) and that etcd has quorum"
         }
     }
 }

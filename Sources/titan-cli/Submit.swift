@@ -122,7 +122,8 @@ struct Submit: AsyncParsableCommand {
         let spec = try spec()
         do { try spec.validate() } catch { throw ValidationError(error.description) }
         let count = count
-        let outcomes = try await cluster.withLeader { connection in
+        // A submission that reached a leader is not repeated: it may have been recorded.
+        let outcomes = try await cluster.withLeader(retry: .untilSent) { connection in
             var outcomes: [SubmitOutcome] = []
             var left = count
             while left > 0 {

@@ -44,8 +44,11 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "etcd endpoints, comma-separated (default: $TITAN_ETCD or http://127.0.0.1:2379).")
     var etcd: String?
 
-    @Option(help: "The master's host:port, skipping the lookup in etcd (default: $TITAN_MASTER).")
+    @Option(help: "The masters' host:port, comma-separated, skipping the lookup in etcd (default: $TITAN_MASTER).")
     var master: String?
+
+    @Option(parsing: .unconditional, help: "Seconds to wait for a leader when none answers (a fail-over), 0 to 3600.")
+    var leaderWait = 30
 
     @Option(help: "File holding the cluster token (default: $TITAN_TOKEN_FILE).")
     var tokenFile: String?
@@ -53,14 +56,21 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Output format: table or json.")
     var output: OutputFormat = .table
 
-    /// Connects to the leader as a client and runs `body` on the connection.
-    func withLeader<T: Sendable>(_ body: @escaping @Sendable (TitanConnection) async throws -> T) async throws -> T {
+    func validate() throws {
+        guard (0...3600).contains(leaderWait) else { throw ValidationError("--leader-wait \(leaderWait) is out of range: use 0 to 3600 seconds") }
+    }
+
+    /// Connects to the leader as a client and runs `body` on the connection. While no leader
+    /// answers (a fail-over) it waits up to `--leader-wait` seconds, saying so on stderr, and
+    /// tries again as `retry` allows.
+    func withLeader<T: Sendable>(retry: LeaderRetry = .idempotent, _ body: @escaping @Sendable (TitanConnection) async throws -> T) async throws -> T {
         let token = try ClusterSettings.token(flag: tokenFile)
         let nodeID = NodeID("cli-\(ProcessInfo.processInfo.processIdentifier)")
         let locator = try LeaderLocator.fromSettings(etcdFlag: etcd, masterFlag: master)
         defer { locator.shutdown() }
-        let address = try await locator.leaderAddress()
-        return try await TitanConnection.withConnection(to: address, role: .client, nodeID: nodeID, token: token, body: body)
+        return try await locator.withLeader(
+            token: token, nodeID: nodeID, retry: retry, patience: .seconds(leaderWait),
+            notice: { FileHandle.standardError.write(Data("titan-cli: \($0)\n".utf8)) }, body)
     }
 
     /// The job `id` as the leader knows it; an unknown id is a ``CLIFailure`` naming it.

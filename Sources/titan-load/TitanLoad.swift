@@ -3,6 +3,7 @@ import CommandSupport
 import ClusterModel
 import EtcdClient
 import Foundation
+import Synchronization
 import LoadGenerator
 import TitanClient
 
@@ -122,7 +123,20 @@ struct TitanLoad: AsyncParsableCommand {
             let locator = try LeaderLocator.fromSettings(etcdFlag: etcd, masterFlag: master)
             defer { locator.shutdown() }
             FileHandle.standardError.write(Data("titan-load: \(n) jobs, sleep \(t) s, runtime \(runtime.rawValue), batch \(batch), \(connections) connections\n".utf8))
-            (report, refusals) = try await LoadRun(plan: plan, locator: locator, token: token).run { line in
+            // Every connection (the subscription, each sender) notices a fail-over: say each
+            // kind of line once in 10 s.
+            let said = Mutex<[String: ContinuousClock.Instant]>([:])
+            let notice: @Sendable (String) -> Void = { line in
+                let key = line.replacingOccurrences(of: #"\(.*\)"#, with: "", options: .regularExpression)
+                let now = ContinuousClock.now
+                let fresh = said.withLock { said in
+                    if let last = said[key], now - last < .seconds(10) { return false }
+                    said[key] = now
+                    return true
+                }
+                if fresh { FileHandle.standardError.write(Data("\ntitan-load: \(line)\n".utf8)) }
+            }
+            (report, refusals) = try await LoadRun(plan: plan, locator: locator, token: token, notice: notice).run { line in
                 FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
             }
             FileHandle.standardError.write(Data("\n".utf8))

@@ -68,7 +68,7 @@ extension EtcdClient {
 extension EtcdError {
     /// True for failures that say nothing about the lease or the data: etcd could not be
     /// reached or could not serve the request right now.
-    var isTransient: Bool {
+    public var isTransient: Bool {
         switch self {
         case .unreachable, .unavailable: return true
         default: return false
