@@ -157,6 +157,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MasterCoreTests", dependencies: ["TitanTestSupport", "MasterCore", "ClusterModel", "Placement", "EtcdClient"], swiftSettings: strict),
+        .testTarget(name: "CurlSupportTests", dependencies: ["CurlSupport", "TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "EtcdClientTests", dependencies: ["TitanTestSupport", "EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["TitanTestSupport", "DockerClient"], swiftSettings: strict),
         .testTarget(name: "LogStreamTests", dependencies: ["LogStream", "TitanTestSupport"], swiftSettings: strict),

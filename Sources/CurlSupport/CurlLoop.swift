@@ -22,12 +22,32 @@ public final class CurlLoop: Sendable {
         case start(id: UInt64, request: CurlRequest, sink: TransferSink)
         case cancel(id: UInt64)
         case unpause(id: UInt64)
+        /// Runs a closure on the loop thread between transfers (the tests use it to call
+        /// ``CurlLoop/shutdown()`` from the loop's own thread).
+        case call(@Sendable () -> Void)
+    }
+
+    /// The loop's life. Each step is taken under the inbox lock, and `curl_multi_wakeup` is
+    /// only ever called under that lock while `running`: so once the loop thread has seen
+    /// `stopping`, no wakeup is in progress or can start, and it may free the multi handle.
+    ///
+    /// ```
+    /// running ──shutdown()──▶ stopping ──loop thread failed every transfer──▶ stopped (handle freed)
+    /// ```
+    enum Lifecycle: Equatable {
+        /// Commands are accepted and wake the loop thread.
+        case running
+        /// ``CurlLoop/shutdown()`` was called: commands are refused; the loop thread has been
+        /// woken for the last time and is failing what is in flight.
+        case stopping
+        /// The loop thread has freed the multi handle and ended.
+        case stopped
     }
 
     struct Inbox {
         var commands: [Command] = []
         var nextID: UInt64 = 1
-        var shuttingDown = false
+        var lifecycle = Lifecycle.running
         /// Ids handed out whose `.start` has not been sent yet.
         var unstarted: Set<UInt64> = []
         /// Ids cancelled before their `.start` was sent (a task cancelled before it called
@@ -35,21 +55,25 @@ public final class CurlLoop: Sendable {
         var cancelledEarly: Set<UInt64> = []
     }
 
-    private let inbox = Mutex(Inbox())
+    /// Internal, not private, so that the tests can check the bookkeeping is emptied.
+    let inbox = Mutex(Inbox())
     private let multi: MultiHandle
 
-    /// Starts the loop thread. `name` labels the thread in debuggers and `top -H`.
+    /// Starts the loop thread. `name` labels the thread in debuggers and `top -H` (Linux keeps
+    /// its first 15 bytes).
     public init(name: String = "titan.curl") {
         CurlGlobal.initialise()
         guard let handle = curl_multi_init() else {
             fatalError("curl_multi_init returned NULL: libcurl could not allocate a multi handle")
         }
         multi = MultiHandle(raw: handle)
-        // The thread keeps the loop alive until shutdown() ends it.
+        // The thread keeps the loop alive until shutdown() ends it. It names itself: Foundation
+        // on Linux drops a name set before start() (and one the thread sets before start() has
+        // returned), which left the thread with its creator's name.
         let thread = Thread { [self] in
+            Self.nameCurrentThread(name)
             run()
         }
-        thread.name = name
         thread.start()
     }
 
@@ -61,12 +85,9 @@ public final class CurlLoop: Sendable {
         let id = allocateID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                // A task cancelled before this call runs `onCancel` first, while the transfer
-                // does not exist yet; without this check it would run to its end regardless.
-                guard !Task.isCancelled else {
-                    continuation.resume(throwing: CancellationError())
-                    return
-                }
+                // A task cancelled before this call has run `onCancel` already, which marked the
+                // id cancelled early: `send` then fails the start at once. The start is sent
+                // either way, so that the id leaves the inbox's bookkeeping.
                 send(.start(id: id, request: request, sink: .unary(continuation)))
             }
         } onCancel: {
@@ -88,12 +109,39 @@ public final class CurlLoop: Sendable {
         return CurlByteStream(owner: owner)
     }
 
-    /// Aborts every transfer (unary callers get ``CurlError/shutDown``) and ends the thread.
+    /// Aborts every transfer (unary callers and streams get ``CurlError/shutDown``) and ends
+    /// the thread; later requests fail with ``CurlError/shutDown`` at once.
+    ///
+    /// Returns without waiting for the thread, so it may be called from any thread, the loop's
+    /// own included, any number of times: only the first call does anything.
     public func shutdown() {
-        inbox.withLock { $0.shuttingDown = true }
-        curl_multi_wakeup(multi.raw)
+        inbox.withLock { state in
+            guard state.lifecycle == .running else { return }
+            state.lifecycle = .stopping
+            // Under the lock: the loop thread frees the handle only after it has seen
+            // `stopping`, so this wakeup cannot reach a freed handle.
+            curl_multi_wakeup(multi.raw)
+        }
     }
 
+    /// Gives the calling thread the name `top -H` and debuggers show (its first 15 bytes), by
+    /// writing it to `/proc/thread-self/comm`, as glibc's `pthread_setname_np` does for another
+    /// thread (which Swift does not import); a failure leaves the old name.
+    private static func nameCurrentThread(_ name: String) {
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    /// Whether the loop thread has failed every transfer, freed its libcurl handle and ended.
+    var isStopped: Bool {
+        inbox.withLock { $0.lifecycle == .stopped }
+    }
+
+    /// Hands `command` to the loop thread, or fails a start that cannot run (the loop is shut
+    /// down, or the caller was cancelled first).
     func send(_ command: Command) {
         enum Outcome { case accepted, shutDown, cancelled, dropped }
         let outcome = inbox.withLock { state -> Outcome in
@@ -104,16 +152,16 @@ public final class CurlLoop: Sendable {
             case let .cancel(id) where state.unstarted.contains(id):
                 state.cancelledEarly.insert(id)
                 return .dropped
-            case .cancel, .unpause:
+            case .cancel, .unpause, .call:
                 break
             }
-            guard !state.shuttingDown else { return .shutDown }
+            guard state.lifecycle == .running else { return .shutDown }
             state.commands.append(command)
+            // Under the lock, for the reason given in shutdown().
+            curl_multi_wakeup(multi.raw)
             return .accepted
         }
         switch (outcome, command) {
-        case (.accepted, _):
-            curl_multi_wakeup(multi.raw)
         case let (.shutDown, .start(_, _, sink)):
             sink.fail(CurlError.shutDown)
         case let (.cancelled, .start(_, _, sink)):
@@ -132,34 +180,49 @@ public final class CurlLoop: Sendable {
     }
 
     /// The loop thread's body: take commands, drive transfers, hand out finished ones, sleep in
-    /// `curl_multi_poll` until a socket is ready, a wakeup arrives, or a second passes.
+    /// `curl_multi_poll` until a socket is ready, a wakeup arrives, or a second passes. Once
+    /// shut down, it fails what is in flight and frees the multi handle itself, after it has
+    /// left `curl_multi_poll` for the last time.
     private func run() {
         var transfers = TransferTable(multi: multi.raw)
         while true {
-            let (commands, stopping) = inbox.withLock { state -> ([Command], Bool) in
+            let (commands, lifecycle) = inbox.withLock { state -> ([Command], Lifecycle) in
                 defer { state.commands.removeAll(keepingCapacity: true) }
-                return (state.commands, state.shuttingDown)
+                return (state.commands, state.lifecycle)
             }
-            for command in commands {
-                transfers.apply(command)
-            }
-            if stopping {
+            switch lifecycle {
+            case .running:
+                for command in commands {
+                    transfers.apply(command)
+                }
+                var running: Int32 = 0
+                curl_multi_perform(multi.raw, &running)
+                transfers.collectFinished()
+                curl_multi_poll(multi.raw, nil, 0, 1000, nil)
+            case .stopping:
+                // The commands sent before shutdown(): starts fail without a handle being made.
+                for case let .start(_, _, sink) in commands {
+                    sink.fail(CurlError.shutDown)
+                }
                 transfers.failAll(CurlError.shutDown)
-                break
+                // No wakeup can be under way or begin now (they happen under the lock while
+                // running), so nothing but this thread can touch the handle any more.
+                curl_multi_cleanup(multi.raw)
+                inbox.withLock { $0.lifecycle = .stopped }
+                return
+            case .stopped:
+                preconditionFailure("only the loop thread stops the loop, and it has returned")
             }
-            var running: Int32 = 0
-            curl_multi_perform(multi.raw, &running)
-            transfers.collectFinished()
-            curl_multi_poll(multi.raw, nil, 0, 1000, nil)
         }
-        curl_multi_cleanup(multi.raw)
     }
 }
 
 /// The multi handle, shared between the loop thread and callers.
 ///
 /// `@unchecked Sendable` is sound because callers only ever call `curl_multi_wakeup` on it,
-/// which libcurl documents as callable from any thread; every other use is on the loop thread.
+/// which libcurl documents as callable from any thread, and only under the inbox lock while
+/// the loop runs (see ``CurlLoop/Lifecycle``); every other use, `curl_multi_cleanup` included,
+/// is on the loop thread.
 struct MultiHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 }

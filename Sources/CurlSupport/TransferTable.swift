@@ -31,6 +31,8 @@ struct TransferTable {
             guard let transfer = byID[id] else { return }
             // May call the write callback at once with the data held back at the pause.
             ccurl_unpause(transfer.easy)
+        case let .call(body):
+            body()
         }
     }
 

@@ -43,6 +43,7 @@ public final class EtcdClient: Sendable {
     }
 
     deinit {
+        // Often the second call, after shutdown(): CurlLoop.shutdown() is idempotent.
         if ownsLoop {
             loop.shutdown()
         }
@@ -116,7 +117,8 @@ public final class EtcdClient: Sendable {
     }
 
     /// Stops the client's own ``CurlLoop`` (a no-op for a loop that was passed in):
-    /// calls in flight fail with `CurlError.shutDown`.
+    /// calls in flight and later calls fail with `CurlError.shutDown`. Safe to call more than
+    /// once and from any thread; the client also calls it when it goes away.
     public func shutdown() {
         if ownsLoop {
             loop.shutdown()

@@ -1,5 +1,6 @@
 import ClusterModel
 import EtcdClient
+import NIOCore
 import Synchronization
 import WireProtocol
 
@@ -72,6 +73,8 @@ extension LeaderLocator {
             return code == .notLeader || code == .unavailable
         case let error as EtcdError:
             return error.isTransient
+        case is IOError, is ChannelError:
+            return true  // the connection broke under the request (the master died)
         default:
             return false
         }

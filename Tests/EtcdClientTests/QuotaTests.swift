@@ -1,4 +1,5 @@
 import EtcdClient
+import TitanTestSupport
 import XCTest
 
 /// Runs its own etcd with a tiny backend quota.

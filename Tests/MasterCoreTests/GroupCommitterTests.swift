@@ -121,6 +121,143 @@ final class GroupCommitterTests: XCTestCase {
         let after = try await etcd.get(prefix + "after")
         XCTAssertNil(after)
     }
+
+    /// The batch goes write by write (its first write conflicts), and part-way etcd's quota is
+    /// exceeded: the writes committed before report `.committed`, the one refused and the ones
+    /// never tried report etcd's error, etcd holds exactly the committed ones, and the committer
+    /// stops. Runs its own etcd, since it fills that etcd's quota.
+    func testAnEtcdErrorPartWayThroughTheRetriesLeavesEachWriteItsOwnResult() async throws {
+        let local = try LocalEtcd(extraArguments: ["--quota-backend-bytes", "\(256 << 10)"])
+        try await local.start()
+        defer { local.stop() }
+        let client = EtcdClient(endpoints: [local.endpoint])
+        defer { client.shutdown() }
+        let f = Fixture(etcd: client, prefix: "/titan-test/committer-quota/")
+        let outcome = try await runRetriesUntil(f) {
+            // A value bigger than the whole quota: etcd refuses it and raises its NOSPACE
+            // alarm, after which it refuses every put, the committer's included.
+            do {
+                try await f.etcd.put(key: f.prefix + "ballast", value: [UInt8](repeating: 0x62, count: 300 << 10))
+                XCTFail("etcd took a value bigger than its quota")
+            } catch {
+                XCTAssertEqual(error as? EtcdError, .quotaExceeded)
+            }
+        }
+        try await outcome.check(against: f) { error in
+            XCTAssertEqual(error as? EtcdError, .quotaExceeded, "a write after the quota was exceeded failed with \(error)")
+        }
+    }
+
+    /// As above, but the fence is lost part-way: the writes committed before it report
+    /// `.committed`, the rest ``StoreError/notLeader``, and etcd holds exactly the committed ones.
+    func testAFenceLostPartWayThroughTheRetriesLeavesEachWriteItsOwnResult() async throws {
+        let f = Fixture(etcd: etcd, prefix: prefix)
+        let outcome = try await runRetriesUntil(f) {
+            // Another "leader" replaces the key: the fence compare on its create revision fails.
+            try await f.etcd.deleteRange(key: f.prefix + "leader")
+            try await f.etcd.put(key: f.prefix + "leader", value: "usurper")
+        }
+        try await outcome.check(against: f) { error in
+            XCTAssertEqual(error as? StoreError, .notLeader, "a write after the fence was lost failed with \(error)")
+        }
+    }
+
+    /// Queues one full batch whose first write conflicts, so that the committer retries it write
+    /// by write, and runs `failure` as soon as the first retried write is in etcd.
+    private func runRetriesUntil(_ f: Fixture, failure: @escaping @Sendable () async throws -> Void) async throws -> RetryOutcome {
+        try await f.etcd.put(key: f.prefix + "leader", value: "me")
+        let taken = try await f.etcd.put(key: f.prefix + "taken", value: "someone else")
+        let leaderKey = try await f.etcd.get(f.prefix + "leader")
+        let leader = try XCTUnwrap(leaderKey)
+        let committer = GroupCommitter(etcd: f.etcd, fence: .createRevision(f.prefix + "leader", .equal, leader.createRevision))
+        let keys = ["taken"] + (1..<GroupCommitter.maxOpsPerTxn).map { "w-" + String(1000 + $0) }
+        // All queued before the committer runs: a full txn's worth, so one lane takes them all
+        // in one batch at once.
+        let tickets = keys.map { committer.enqueue([f.put($0, "v-" + $0)]) }
+        let watch = f.etcd.watch(prefix: f.prefix + "w-", startRevision: taken.header.revision + 1)
+        return try await withDeadline(.seconds(60), waitingFor: "the committer's retries to meet a failure") {
+            try await withThrowingTaskGroup(of: (any Error)?.self) { group in
+                group.addTask {
+                    do {
+                        try await committer.run()
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                group.addTask {
+                    for try await response in watch where !response.events.isEmpty { break }
+                    try await failure()
+                    return nil
+                }
+                var results: [Result<StoreWriteResult, any Error>] = []
+                for ticket in tickets {
+                    do {
+                        results.append(.success(try await ticket.value()[0]))
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
+                // A failed write ends the term: the committer stops by itself (waitForRoom throws
+                // once it has), and its run() ends with an error.
+                let stopped = (try? await waitUntil("the committer to stop after a failed write", timeout: .seconds(10), interval: .milliseconds(10)) {
+                    (try? await committer.waitForRoom()) == nil
+                }) != nil
+                if !stopped { group.cancelAll() }
+                var runFailed = false
+                for try await error in group where error != nil { runFailed = true }
+                return RetryOutcome(committer: committer, keys: keys, results: results, stopped: stopped, runFailed: runFailed)
+            }
+        }
+    }
+}
+
+/// What became of each write of ``GroupCommitterTests``' retried batch, in batch order.
+private struct RetryOutcome: Sendable {
+    let committer: GroupCommitter
+    let keys: [String]
+    let results: [Result<StoreWriteResult, any Error>]
+    /// Whether the committer stopped taking writes by itself after the failure.
+    let stopped: Bool
+    /// Whether the committer's `run()` ended with an error.
+    let runFailed: Bool
+
+    /// Checks each write's result against what etcd holds: the conflicting first write kept the
+    /// other value; then a run of committed writes, each in etcd at its revision; then failed
+    /// writes (each passed to `checkFailure`), none in etcd; and the committer stopped.
+    func check(against f: Fixture, file: StaticString = #filePath, line: UInt = #line, checkFailure: (any Error) -> Void) async throws {
+        let stored = try await f.etcd.range(prefix: f.prefix).kvs
+        let byKey = Dictionary(uniqueKeysWithValues: stored.map { ($0.keyString, $0) })
+        XCTAssertEqual(byKey[f.prefix + "taken"]?.valueString, "someone else", file: file, line: line)
+        switch results[0] {
+        case .success(.conflict): break
+        default: XCTFail("the conflicting write got \(results[0])", file: file, line: line)
+        }
+        var committed = 0
+        var failed = 0
+        for (key, result) in zip(keys, results).dropFirst() {
+            let kv = byKey[f.prefix + key]
+            switch result {
+            case let .success(.committed(revision)):
+                XCTAssertEqual(failed, 0, "\(key) committed after an earlier write failed", file: file, line: line)
+                XCTAssertEqual(kv?.modRevision, revision, "\(key) reported committed at \(revision); etcd holds \(String(describing: kv))", file: file, line: line)
+                XCTAssertEqual(kv?.valueString, "v-" + key, file: file, line: line)
+                XCTAssertEqual(committer.revision(of: f.prefix + key), revision, "the committer tracks \(key)'s revision", file: file, line: line)
+                committed += 1
+            case .success(.conflict):
+                XCTFail("\(key) conflicted; nothing else holds it", file: file, line: line)
+            case let .failure(error):
+                XCTAssertNil(kv, "\(key) reported failed, yet etcd holds it", file: file, line: line)
+                checkFailure(error)
+                failed += 1
+            }
+        }
+        // The failure is set off by the first retried write: at least that one committed.
+        XCTAssertGreaterThan(committed, 0, "no retried write committed", file: file, line: line)
+        XCTAssertGreaterThan(failed, 0, "every write committed before the failure: the test did not meet its case", file: file, line: line)
+        XCTAssertTrue(stopped, "the committer did not stop after a failed write", file: file, line: line)
+        XCTAssertTrue(runFailed, "the committer's run() did not end with an error", file: file, line: line)
+    }
 }
 
 /// What the test bodies need, without capturing the test case.

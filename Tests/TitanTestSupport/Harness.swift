@@ -14,22 +14,9 @@ public struct HarnessFailure: Error, CustomStringConvertible {
 
 /// A loopback TCP port nobody listens on right now (bind to port 0, read it, close).
 public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw HarnessFailure("socket() failed: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-            guard bind(fd, raw, length) == 0 else { return false }
-            return getsockname(fd, raw, &length) == 0
-        }
-    }
-    guard bound else { throw HarnessFailure("bind to 127.0.0.1:0 failed: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    let (descriptor, port) = try bindLoopback(backlog: nil)
+    close(descriptor)
+    return port
 }
 
 /// Whether a process with this PID exists (`kill(pid, 0)` is not ESRCH).

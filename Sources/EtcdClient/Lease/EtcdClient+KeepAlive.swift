@@ -40,7 +40,11 @@ extension EtcdClient {
                 await onRenewal()
                 pause = interval ?? Self.renewInterval(ttl: ttl)
             } catch let error as EtcdError where error.isTransient {
-                pause = .milliseconds(500)
+                // Give up at the TTL itself, not at the next retry: whoever acts on a lease
+                // that ran out (the leader, a node guard) must find this holder gone already.
+                let left = Duration.seconds(ttl) - (clock.now - lastRenewal)
+                guard left > .zero else { throw EtcdError.leaseLost(id: id) }
+                pause = min(.milliseconds(500), left)
             }
         }
     }

@@ -84,42 +84,61 @@ extension GroupCommitter {
         return batch
     }
 
-    func commitBatch(_ batch: [Pending]) async throws {
+    /// Commits `batch` and settles every write in it. Returns the error that stopped it, if
+    /// any: the writes it had committed (or found in conflict) by then report that, and the one
+    /// that met the error and every one after it, not tried, report the error.
+    func commitBatch(_ batch: [Pending]) async -> (any Error)? {
         let conditions = state.withLock { state in batch.map { condition(for: $0.write, revisions: state.revisions) } }
         var compares = [fence]
-        var ops: [TxnOp] = []
-        for (pending, condition) in zip(batch, conditions) {
+        for condition in conditions {
             if let condition { compares.append(condition) }
-            switch pending.write.operation {
-            case let .put(value): ops.append(.put(key: pending.write.key, value: value))
-            case .delete: ops.append(.delete(key: pending.write.key))
+        }
+        do {
+            let response = try await etcd.txnOutcome(Txn(compares: compares, success: batch.map { Self.op(for: $0.write) }, failure: []))
+            if response.succeeded {
+                finish(batch[...], results: Array(repeating: .committed(revision: response.header.revision), count: batch.count))
+                return nil
             }
+            // Something did not hold. Check the fence alone first: if it is gone, so is leadership.
+            let fenceCheck = try await etcd.txnOutcome(Txn(compares: [fence], success: [], failure: []))
+            guard fenceCheck.succeeded else { throw StoreError.notLeader }
+        } catch {
+            // Nothing of the batch was written.
+            fail(batch[...], with: error)
+            return error
         }
-        let response = try await etcd.txnOutcome(Txn(compares: compares, success: ops, failure: []))
-        if response.succeeded {
-            finish(batch, results: Array(repeating: .committed(revision: response.header.revision), count: batch.count))
-            return
-        }
-        // Something did not hold. Check the fence alone first: if it is gone, so is leadership.
-        let fenceCheck = try await etcd.txnOutcome(Txn(compares: [fence], success: [], failure: []))
-        guard fenceCheck.succeeded else { throw StoreError.notLeader }
+        // Write by write, so that one stale write cannot sink its neighbours.
         var results: [StoreWriteResult] = []
-        for (pending, condition) in zip(batch, conditions) {
-            let op: TxnOp
-            switch pending.write.operation {
-            case let .put(value): op = .put(key: pending.write.key, value: value)
-            case .delete: op = .delete(key: pending.write.key)
+        do {
+            for (pending, condition) in zip(batch, conditions) {
+                results.append(try await commitAlone(pending.write, condition: condition))
             }
-            let single = try await etcd.txnOutcome(Txn(compares: [fence] + (condition.map { [$0] } ?? []), success: [op], failure: []))
-            if single.succeeded {
-                results.append(.committed(revision: single.header.revision))
-            } else {
-                let fenceHolds = try await etcd.txnOutcome(Txn(compares: [fence], success: [], failure: [])).succeeded
-                guard fenceHolds else { throw StoreError.notLeader }
-                results.append(.conflict)
-            }
+        } catch {
+            finish(batch[..<results.count], results: results)
+            fail(batch[results.count...], with: error)
+            return error
         }
-        finish(batch, results: results)
+        finish(batch[...], results: results)
+        return nil
+    }
+
+    /// One write in a txn of its own, under the fence: `.committed`, or `.conflict` when its
+    /// condition failed; throws ``StoreError/notLeader`` when the fence did.
+    private func commitAlone(_ write: StoreWrite, condition: Compare?) async throws -> StoreWriteResult {
+        let single = try await etcd.txnOutcome(Txn(compares: [fence] + (condition.map { [$0] } ?? []), success: [Self.op(for: write)], failure: []))
+        if single.succeeded {
+            return .committed(revision: single.header.revision)
+        }
+        let fenceHolds = try await etcd.txnOutcome(Txn(compares: [fence], success: [], failure: [])).succeeded
+        guard fenceHolds else { throw StoreError.notLeader }
+        return .conflict
+    }
+
+    private static func op(for write: StoreWrite) -> TxnOp {
+        switch write.operation {
+        case let .put(value): return .put(key: write.key, value: value)
+        case .delete: return .delete(key: write.key)
+        }
     }
 
     private func condition(for write: StoreWrite, revisions: [String: Int64]) -> Compare? {
@@ -136,7 +155,7 @@ extension GroupCommitter {
         }
     }
 
-    private func finish(_ batch: [Pending], results: [StoreWriteResult]) {
+    private func finish(_ batch: ArraySlice<Pending>, results: [StoreWriteResult]) {
         state.withLock { state in
             for (pending, result) in zip(batch, results) {
                 state.inFlight.remove(pending.write.key)
@@ -152,7 +171,9 @@ extension GroupCommitter {
         }
     }
 
-    func fail(_ batch: [Pending], with error: any Error) {
+    /// Fails every write of `batch` with `error` (a cancelled commit as ``StoreError/stopped``).
+    func fail(_ batch: ArraySlice<Pending>, with error: any Error) {
+        let error = error is CancellationError ? StoreError.stopped : error
         state.withLock { state in batch.forEach { state.inFlight.remove($0.write.key) } }
         for pending in batch {
             pending.waiters.forEach { $0(.failure(error)) }

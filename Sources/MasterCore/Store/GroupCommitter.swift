@@ -74,7 +74,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 ///   submitters), it never drops.
 /// - If the txn fails, the fence is checked: a lost fence ends the committer with
 ///   ``StoreError/notLeader``; otherwise each write is retried alone, so one stale write cannot
-///   sink its neighbours.
+///   sink its neighbours. Each write's result is its own: when the retries stop part-way, the
+///   writes already committed report `.committed`, and only the one that failed and those not
+///   yet tried report the failure.
+/// - A write that fails (etcd unreachable or refusing, a lost fence) stops the committer: it
+///   ends the leader's term, because memory and etcd may now disagree.
 public final class GroupCommitter: Sendable {
     typealias Waiter = @Sendable (Result<StoreWriteResult, any Error>) -> Void
 
@@ -183,8 +187,9 @@ public final class GroupCommitter: Sendable {
     }
 
     /// The committer's loop; run it as a child task of the leader's work. It returns when the
-    /// task is cancelled and throws ``StoreError/notLeader`` when the fence is lost; either way
-    /// every queued and later write fails.
+    /// task is cancelled, throws ``StoreError/notLeader`` when the fence is lost, and throws
+    /// (etcd's error, or ``StoreError/stopped``) when a write fails; either way every queued and
+    /// later write fails.
     public func run() async throws {
         defer { stop(with: .stopped) }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -207,21 +212,23 @@ public final class GroupCommitter: Sendable {
             try await sleepOutWindow()
             let batch = takeBatch()
             guard !batch.isEmpty else { continue }
-            do {
-                try await commitBatch(batch)
-            } catch let error as StoreError {
-                fail(batch, with: error)
+            // commitBatch settles every write of the batch, whatever happens.
+            guard let failure = await commitBatch(batch) else {
+                wakeIdleLaneIfWorkRemains()
+                continue
+            }
+            switch failure {
+            case is CancellationError:
+                return
+            case let error as StoreError:
                 stop(with: error)
                 throw error
-            } catch is CancellationError {
-                fail(batch, with: StoreError.stopped)
-                break
-            } catch {
-                // etcd could not be reached or refused the txn: those writers learn why; the
-                // lane carries on with the next batch.
-                fail(batch, with: error)
+            default:
+                // etcd could not be reached or refused a write: the writers learn why, and the
+                // term ends, since memory and etcd may now disagree.
+                stop(with: .stopped)
+                throw failure
             }
-            wakeIdleLaneIfWorkRemains()
         }
     }
 }

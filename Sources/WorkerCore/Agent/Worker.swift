@@ -121,7 +121,15 @@ public struct Worker: Sendable {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 defer { group.cancelAll() }
-                group.addTask { [guardLink] in try await etcd.keepAlive(id: leaseID) { await guardLink.send(.renewed(lease: leaseID)) } }
+                group.addTask { [guardLink] in
+                    do {
+                        try await etcd.keepAlive(id: leaseID) { await guardLink.send(.renewed(lease: leaseID)) }
+                    } catch {
+                        // Fenced before the jobs die with the incarnation: their ends are not reported.
+                        await state.fence()
+                        throw error
+                    }
+                }
                 group.addTask { await supervise(launches, state: state, etcd: etcd, lease: leaseID) }
                 group.addTask { try await Session(configuration: configuration, etcd: etcd, state: state, logger: logger).run() }
                 try await group.next()

@@ -54,6 +54,8 @@ actor WorkerState {
     /// Whether a session has been welcomed yet (the leader forgets a node's unwritten output
     /// before it welcomes the node: ``firstSessionWelcomed()``).
     private var welcomed = false
+    /// Set once the incarnation's lease is gone: nothing more is reported (``fence()``).
+    private var fenced = false
     /// Woken whenever a window shrinks or an entry goes.
     private let windowChanged = WakeList()
 
@@ -71,6 +73,10 @@ actor WorkerState {
     /// runs here and was not replayed). Returns the session's id, for ``detach(_:)``.
     func attach(_ outgoing: AsyncStream<WireMessage>.Continuation) -> UInt64 {
         nextSessionID += 1
+        guard !fenced else {
+            outgoing.finish()
+            return nextSessionID
+        }
         session = (nextSessionID, outgoing)
         if !welcomed {
             welcomed = true
@@ -231,9 +237,20 @@ actor WorkerState {
     /// Number of attempts this incarnation tracks.
     var count: Int { jobs.count }
 
+    /// The incarnation's lease ran out (or could not be renewed for its TTL): from now on it
+    /// reports nothing — the jobs about to be killed must not look as if they failed on their own,
+    /// and the leader has moved them anyway. The session's queue is closed.
+    func fence() {
+        fenced = true
+        session?.outgoing.finish()
+        session = nil
+    }
+
     /// Queues a message for the session, if one is up; otherwise (or if the connection breaks
-    /// before it is written) the replay of the next session carries what matters.
+    /// before it is written) the replay of the next session carries what matters. Nothing after
+    /// ``fence()``.
     private func send(_ message: WireMessage) {
+        guard !fenced else { return }
         session?.outgoing.yield(message)
     }
 }

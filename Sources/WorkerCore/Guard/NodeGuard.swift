@@ -34,6 +34,12 @@ public struct NodeGuard: Sendable {
         self.idleGrace = idleGrace
     }
 
+    /// How long after a lease's TTL without renewal the guard acts: a worker that is alive but
+    /// cannot renew fences itself at the TTL (it kills its jobs and reports nothing more); the
+    /// guard, acting only for a worker that cannot, comes a moment later, so that a job it kills
+    /// is never reported as having failed on its own.
+    static let marginMillis: UInt64 = 1_000
+
     /// The socket a worker of `workRoot` talks to its guard on.
     public static func socketPath(workRoot: String) -> String {
         workRoot + "/guard.sock"
@@ -51,7 +57,7 @@ public struct NodeGuard: Sendable {
         }
         let path = Self.socketPath(workRoot: workRoot)
         unlink(path)  // a dead guard's socket: the lock says no guard serves it
-        let book = GuardState(ttlMillis: UInt64(leaseTTLSeconds) * 1000)
+        let book = GuardState(ttlMillis: UInt64(leaseTTLSeconds) * 1000 + Self.marginMillis)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(unixDomainSocketPath: path) { channel in
                 channel.eventLoop.makeCompletedFuture {

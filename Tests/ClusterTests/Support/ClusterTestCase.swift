@@ -20,11 +20,14 @@ class ClusterTestCase: XCTestCase {
     /// instead of leaving its jobs pending until a wait runs out.
     var usesDocker: Bool { false }
 
+    /// How many members the cluster's private etcd has.
+    var etcdMembers: Int { 1 }
+
     override func setUp() async throws {
         if usesDocker {
             _ = try await TestServices.requireDocker()
         }
-        cluster = try await LocalCluster.start(leaseTTL: leaseTTL)
+        cluster = try await LocalCluster.start(leaseTTL: leaseTTL, etcdMembers: etcdMembers)
     }
 
     override func tearDown() async throws {

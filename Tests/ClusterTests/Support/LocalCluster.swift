@@ -16,7 +16,7 @@ import WireProtocol
 final class LocalCluster: Sendable {
     /// The temp dir holding logs, data, work dirs and the token.
     let root: String
-    /// The etcd client URL.
+    /// The etcd client URLs, comma-separated (the form `--etcd` takes).
     let etcdEndpoint: String
     /// The file holding the cluster token.
     let tokenFile: String
@@ -24,40 +24,52 @@ final class LocalCluster: Sendable {
     let token: [UInt8]
     /// Where the programs are.
     let binaries: String
-    /// A client of the private etcd.
+    /// A client of the private etcd (all its members).
     let etcd: EtcdClient
     /// The lease TTL every master and worker gets, in seconds.
     let leaseTTL: Int
+    /// The etcd members: process name (`etcd`, or `etcd 1` … `etcd n`) and launch arguments.
+    let etcdMembers: [(name: String, clientURL: String, arguments: [String])]
 
     private let started = Mutex<[ManagedProcess]>([])
     private let masterPorts = Mutex<[String: Int]>([:])
 
-    /// Starts etcd and waits until it answers; masters and workers are started by the test.
-    static func start(leaseTTL: Int = 2) async throws -> LocalCluster {
+    /// Starts a private etcd of `etcdMembers` members on loopback and waits until it answers;
+    /// masters and workers are started by the test.
+    /// With `alsoListenOn`, etcd also serves on that address (the root side of a ``TestHost``'s link).
+    static func start(leaseTTL: Int = 2, etcdMembers memberCount: Int = 1, alsoListenOn extraAddress: String? = nil) async throws -> LocalCluster {
         guard FileManager.default.isExecutableFile(atPath: BuildProducts.etcd) else {
             throw HarnessFailure("etcd not found at \(BuildProducts.etcd): run Tools/install-deps")
         }
         let binaries = try BuildProducts.directory()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("titan-cluster-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
-        let clientPort = try freeLoopbackPort()
-        let peerPort = try freeLoopbackPort()
-        let cluster = try LocalCluster(root: root, binaries: binaries, etcdPort: clientPort, leaseTTL: leaseTTL)
+        var ports: [(client: Int, peer: Int)] = []
+        for _ in 0..<memberCount { ports.append((try freeLoopbackPort(), try freeLoopbackPort())) }
+        let names = memberCount == 1 ? ["etcd"] : (1...memberCount).map { "etcd \($0)" }
+        let initialCluster = zip(names, ports).map { "\($0.0.replacingOccurrences(of: " ", with: "-"))=http://127.0.0.1:\($0.1.peer)" }.joined(separator: ",")
+        let members = zip(names, ports).map { name, port -> (name: String, clientURL: String, arguments: [String]) in
+            let client = "http://127.0.0.1:\(port.client)"
+            let peer = "http://127.0.0.1:\(port.peer)"
+            let member = name.replacingOccurrences(of: " ", with: "-")
+            let listen = [client] + (extraAddress.map { ["http://\($0):\(port.client)"] } ?? [])
+            return (name, client, [
+                "--name", member,
+                "--data-dir", root + "/" + member,
+                "--listen-client-urls", listen.joined(separator: ","),
+                "--advertise-client-urls", client,
+                "--listen-peer-urls", peer,
+                "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", initialCluster,
+                "--initial-cluster-token", "titan-\(root.suffix(8))",
+                "--log-level", "error",
+            ])
+        }
+        let cluster = try LocalCluster(root: root, binaries: binaries, etcdMembers: members, leaseTTL: leaseTTL)
         do {
-            try cluster.launch(
-                "etcd",
-                executable: BuildProducts.etcd,
-                arguments: [
-                    "--name", "titan-cluster-test",
-                    "--data-dir", root + "/etcd",
-                    "--listen-client-urls", cluster.etcdEndpoint,
-                    "--advertise-client-urls", cluster.etcdEndpoint,
-                    "--listen-peer-urls", "http://127.0.0.1:\(peerPort)",
-                    "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
-                    "--initial-cluster", "titan-cluster-test=http://127.0.0.1:\(peerPort)",
-                    "--log-level", "error",
-                ]
-            )
+            for member in members {
+                try cluster.launch(member.name, executable: BuildProducts.etcd, arguments: member.arguments)
+            }
             try await cluster.waitForEtcd()
         } catch {
             await cluster.shutdown()
@@ -66,16 +78,24 @@ final class LocalCluster: Sendable {
         return cluster
     }
 
-    private init(root: String, binaries: String, etcdPort: Int, leaseTTL: Int) throws {
+    /// Starts etcd member `name` again after it was stopped, on its data.
+    @discardableResult
+    func restartEtcd(_ name: String = "etcd") throws -> ManagedProcess {
+        guard let member = etcdMembers.first(where: { $0.name == name }) else { throw HarnessFailure("no etcd member named \(name)") }
+        return try launch(member.name, executable: BuildProducts.etcd, arguments: member.arguments)
+    }
+
+    private init(root: String, binaries: String, etcdMembers: [(name: String, clientURL: String, arguments: [String])], leaseTTL: Int) throws {
         self.root = root
         self.binaries = binaries
         self.leaseTTL = leaseTTL
-        etcdEndpoint = "http://127.0.0.1:\(etcdPort)"
+        self.etcdMembers = etcdMembers
+        etcdEndpoint = etcdMembers.map(\.clientURL).joined(separator: ",")
         tokenFile = root + "/token"
         let text = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
         token = Array(text.utf8)
-        etcd = EtcdClient(endpoints: [etcdEndpoint], requestTimeout: .seconds(5))
+        etcd = EtcdClient(endpoints: etcdMembers.map(\.clientURL), requestTimeout: .seconds(5))
     }
 
     @discardableResult
@@ -94,8 +114,10 @@ final class LocalCluster: Sendable {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             if (try? await etcd.status()) != nil { return }
-            if let process = process(named: "etcd"), !process.isRunning {
-                throw HarnessFailure("etcd exited at start: \(process.logTail())")
+            for member in etcdMembers {
+                if let process = process(named: member.name), !process.isRunning {
+                    throw HarnessFailure("\(member.name) exited at start: \(process.logTail())")
+                }
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -106,14 +128,14 @@ final class LocalCluster: Sendable {
 
     /// Starts `titan-master --id <id>` on a free loopback port.
     @discardableResult
-    func startMaster(_ id: String, extra: [String] = []) throws -> ManagedProcess {
+    func startMaster(_ id: String, extra: [String] = [], host: String = "127.0.0.1") throws -> ManagedProcess {
         let port = try freeLoopbackPort()
         masterPorts.withLock { $0[id] = port }
         return try launch(
             "master \(id)",
             executable: binaries + "/titan-master",
             arguments: [
-                "--etcd", etcdEndpoint, "--listen", "127.0.0.1:\(port)", "--token-file", tokenFile,
+                "--etcd", etcdEndpoint, "--listen", "\(host):\(port)", "--token-file", tokenFile,
                 "--lease-ttl", "\(leaseTTL)", "--id", id,
             ] + extra
         )
@@ -123,17 +145,26 @@ final class LocalCluster: Sendable {
     /// `<root>/work-<id>` unless `workDir` names another directory; `name` is the process's name
     /// in ``process(named:)`` (default `worker <id>`).
     @discardableResult
-    func startWorker(_ id: String, cpu: String, memory: String, workDir: String? = nil, name: String? = nil) throws -> ManagedProcess {
+    func startWorker(
+        _ id: String, cpu: String, memory: String, workDir: String? = nil, name: String? = nil, in host: TestHost? = nil
+    ) throws -> ManagedProcess {
         let workDir = workDir ?? root + "/work-\(id)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        let arguments = [
+            "--etcd", host.map { etcdEndpoint(seenFrom: $0) } ?? etcdEndpoint, "--token-file", tokenFile, "--id", id, "--cpu", cpu,
+            "--memory", memory, "--lease-ttl", "\(leaseTTL)", "--work-dir", workDir,
+        ]
+        guard let host else {
+            return try launch(name ?? "worker \(id)", executable: binaries + "/titan-worker", arguments: arguments)
+        }
+        // `ip netns exec` enters the namespace and execs the worker: the pid is the worker's.
         return try launch(
-            name ?? "worker \(id)",
-            executable: binaries + "/titan-worker",
-            arguments: [
-                "--etcd", etcdEndpoint, "--token-file", tokenFile, "--id", id, "--cpu", cpu, "--memory", memory,
-                "--lease-ttl", "\(leaseTTL)", "--work-dir", workDir,
-            ]
-        )
+            name ?? "worker \(id)", executable: TestHost.ip, arguments: ["netns", "exec", host.namespace, binaries + "/titan-worker"] + arguments)
+    }
+
+    /// The etcd endpoints as a program inside `host` reaches them: through the host side of its link.
+    func etcdEndpoint(seenFrom host: TestHost) -> String {
+        etcdMembers.map { $0.clientURL.replacingOccurrences(of: "127.0.0.1", with: host.rootAddress) }.joined(separator: ",")
     }
 
     /// The process started under `name` (`etcd`, `master m1`, `worker w1`).

@@ -1,39 +1,45 @@
 import EtcdClient
 import Foundation
 import Synchronization
-import TitanTestSupport
 
-/// A private etcd member for tests: `/usr/bin/etcd` on free loopback ports with a throw-away
-/// data dir, stopped by its PID.
+/// A private etcd member for one test: `/usr/bin/etcd` on free loopback ports with a throw-away
+/// data dir, stopped by its PID. A test that kills etcd, fills its quota or raises an alarm uses
+/// one of these, never the shared etcd of `TITAN_TEST_ETCD`.
 ///
 /// ```swift
-/// let etcd = try LocalEtcd()
+/// let etcd = try LocalEtcd(extraArguments: ["--quota-backend-bytes", "262144"])
 /// try await etcd.start()
 /// defer { etcd.stop() }
 /// let client = EtcdClient(endpoints: [etcd.endpoint])
 /// ```
-final class LocalEtcd: Sendable {
-    /// Why a local etcd could not be started.
-    struct StartFailure: Error, CustomStringConvertible {
-        var description: String
+public final class LocalEtcd: Sendable {
+    /// Why a local etcd could not be started, in one sentence.
+    public struct StartFailure: Error, CustomStringConvertible {
+        /// The sentence.
+        public var description: String
     }
 
-    static let binary = "/usr/bin/etcd"
+    /// The etcd binary the member runs (Debian's package installs it there).
+    public static let binary = "/usr/bin/etcd"
 
     /// The client URL, `http://127.0.0.1:<port>`.
-    let endpoint: String
-    let clientPort: Int
-    let peerPort: Int
-    let dataDir: String
+    public let endpoint: String
+    /// The port of ``endpoint``.
+    public let clientPort: Int
+    /// The port members talk to each other on (unused by a single member, but it must be free).
+    public let peerPort: Int
+    /// The data dir; ``kill()`` and ``terminate()`` keep it, ``stop()`` deletes it.
+    public let dataDir: String
     /// More flags for etcd, e.g. `["--quota-backend-bytes", "262144"]`.
-    let extraArguments: [String]
+    public let extraArguments: [String]
     private let process = Mutex<Process?>(nil)
 
-    /// Picks free ports and a temporary data dir; nothing runs until ``start()``.
-    init(extraArguments: [String] = []) throws {
+    /// Picks free ports and a temporary data dir; nothing runs until ``start()``. Throws
+    /// ``StartFailure`` when etcd is not installed.
+    public init(extraArguments: [String] = []) throws {
         self.extraArguments = extraArguments
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw StartFailure(description: "etcd not found: run Tools/install-deps")
+            throw StartFailure(description: "etcd not found at \(Self.binary): run Tools/install-deps")
         }
         clientPort = try freeLoopbackPort()
         peerPort = try freeLoopbackPort()
@@ -42,9 +48,10 @@ final class LocalEtcd: Sendable {
             .appendingPathComponent("titan-etcd-test-\(UUID().uuidString)").path
     }
 
-    /// Launches etcd (again, after ``kill()``, on the same ports and data) and waits until it
-    /// answers a status request.
-    func start() async throws {
+    /// Launches etcd (again, after ``kill()`` or ``terminate()``, on the same ports and data)
+    /// and returns once it answers a status request; throws ``StartFailure`` with the end of
+    /// its log if it exits or does not answer within 20 s.
+    public func start() async throws {
         let launched = Process()
         launched.executableURL = URL(fileURLWithPath: Self.binary)
         launched.arguments = [
@@ -87,12 +94,14 @@ final class LocalEtcd: Sendable {
         throw StartFailure(description: "etcd at \(endpoint) did not answer within 20 s")
     }
 
-    var isRunning: Bool {
+    /// Whether the etcd process this started is still running.
+    public var isRunning: Bool {
         process.withLock { $0?.isRunning ?? false }
     }
 
-    /// Kills etcd at once (SIGKILL by PID), keeping its data for a restart.
-    func kill() {
+    /// Kills etcd at once (SIGKILL by PID) and waits for it to exit, keeping its data for a
+    /// restart. A no-op when it is not running.
+    public func kill() {
         let running = process.withLock { state -> Process? in
             defer { state = nil }
             return state
@@ -103,8 +112,9 @@ final class LocalEtcd: Sendable {
         ChildProcessRecord.exited(running.processIdentifier)
     }
 
-    /// Stops etcd gracefully (SIGTERM by PID), keeping its data for a restart.
-    func terminate() {
+    /// Stops etcd gracefully (SIGTERM by PID) and waits for it to exit, keeping its data for a
+    /// restart. A no-op when it is not running.
+    public func terminate() {
         let running = process.withLock { state -> Process? in
             defer { state = nil }
             return state
@@ -115,11 +125,10 @@ final class LocalEtcd: Sendable {
         ChildProcessRecord.exited(running.processIdentifier)
     }
 
-    /// Stops etcd (SIGTERM by PID) and deletes its data.
-    func stop() {
+    /// Stops etcd (SIGTERM by PID) and deletes its data and log.
+    public func stop() {
         terminate()
         try? FileManager.default.removeItem(atPath: dataDir)
         try? FileManager.default.removeItem(atPath: dataDir + ".log")
     }
 }
-
