@@ -99,14 +99,18 @@ public struct Exited: Hashable, Sendable, WirePayload {
     public var oomKilled: Bool
     /// Why the job ended, for a person (`timed out after 60 s`, `image not found`); may be empty.
     public var reason: String
+    /// Whether the infrastructure, not the job, ended the attempt (its container engine went
+    /// away under it): the server runs it again against the job's node-loss budget.
+    public var lostByInfrastructure: Bool
 
     /// Creates a report.
-    public init(jobID: JobID, epoch: Epoch, exitCode: Int32, oomKilled: Bool = false, reason: String = "") {
+    public init(jobID: JobID, epoch: Epoch, exitCode: Int32, oomKilled: Bool = false, reason: String = "", lostByInfrastructure: Bool = false) {
         self.jobID = jobID
         self.epoch = epoch
         self.exitCode = exitCode
         self.oomKilled = oomKilled
         self.reason = reason
+        self.lostByInfrastructure = lostByInfrastructure
     }
 
     func encode(into buffer: inout ByteBuffer) throws(WireError) {
@@ -115,6 +119,7 @@ public struct Exited: Hashable, Sendable, WirePayload {
         buffer.writeInteger(self.exitCode)
         buffer.writeWireBool(self.oomKilled)
         try buffer.writeWireString(self.reason, field: "Exited.reason", limit: WireLimits.maxMessageBytes)
+        buffer.writeWireBool(self.lostByInfrastructure)
     }
 
     init(from reader: inout WireReader) throws(WireError) {
@@ -123,6 +128,8 @@ public struct Exited: Hashable, Sendable, WirePayload {
         self.exitCode = try reader.readInteger("Exited.exitCode")
         self.oomKilled = try reader.readBool("Exited.oomKilled")
         self.reason = try reader.readString("Exited.reason", limit: WireLimits.maxMessageBytes)
+        // Appended: a worker that predates it ends the payload here.
+        self.lostByInfrastructure = reader.remainingBytes > 0 ? try reader.readBool("Exited.lostByInfrastructure") : false
     }
 }
 

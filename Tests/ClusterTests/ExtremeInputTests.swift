@@ -141,54 +141,13 @@ final class ExtremeInputTests: XCTestCase {
         var stderr: String
     }
 
-    /// Runs `executable` for at most 3 s (then SIGKILL by its pid), stderr to a file under `dir`.
-    ///
-    /// `posix_spawn` and `waitpid` rather than Foundation's `Process`: on Linux that reports a
-    /// process as running for as long as any descendant holds its status socket, and a wait
-    /// status says exactly whether a signal ended the process.
+    /// Runs `executable` for at most 3 s (then SIGKILL by its pid), without the environment's
+    /// TITAN_ variables or DOCKER_HOST (``spawnAndWait(_:_:in:timeout:environment:)``).
     static func run(_ executable: String, _ arguments: [String], in dir: String) async throws -> Outcome {
-        let errPath = dir + "/run-\(UUID().uuidString.prefix(8)).err"
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TITAN_") && $0.key != "DOCKER_HOST" }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw HarnessFailure("cannot start \(executable): \(String(cString: strerror(spawned)))") }
-        ChildProcessRecord.started(pid, executable: executable)
-        var killed = false
-        var status: Int32 = 0
-        let deadline = ContinuousClock.now + .seconds(3)
-        while true {
-            let waited = waitpid(pid, &status, WNOHANG)
-            if waited == pid { break }
-            if waited < 0, errno != EINTR { throw HarnessFailure("waitpid(\(pid)) failed: errno \(errno)") }
-            // Past the time limit, or when the test is cancelled, the process is killed and still
-            // reaped here: no run outlives the test.
-            if !killed, ContinuousClock.now >= deadline || Task.isCancelled {
-                kill(pid, SIGKILL)
-                killed = true
-            } else if killed, ContinuousClock.now >= deadline + .seconds(5) {
-                throw HarnessFailure("\(executable) (pid \(pid)) did not end within 5 s of SIGKILL")
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        ChildProcessRecord.exited(pid)
-        // The wait status: the low 7 bits are the signal that ended it (0: it exited), the next
-        // byte its exit code.
-        let signal = status & 0x7F
+        let run = try await spawnAndWait(executable, arguments, in: dir, timeout: .seconds(3), environment: environment)
         return Outcome(
-            status: (status >> 8) & 0xFF,
-            signal: signal != 0 && !killed ? signal : nil,
-            killedAfterTimeout: killed,
-            stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
-        )
+            status: run.exitCode, signal: run.signal, killedAfterTimeout: run.killedAfterTimeout,
+            stderr: String(decoding: run.stderr, as: UTF8.self))
     }
 }

@@ -42,18 +42,26 @@ extension ClusterState {
     /// Exit 0 is success. Any other code is the job's own failure: if fewer than `maxAttempts`
     /// attempts have failed, the job waits out its retry delay and runs again (a new attempt
     /// and epoch), otherwise it is `failed`.
+    ///
+    /// With `lostByInfrastructure` (the worker's container engine went away under a failed
+    /// attempt) the attempt is a node loss instead: it runs again at once against `maxNodeLosses`.
     public mutating func exited(
         _ id: JobID,
         epoch: Epoch,
         on node: NodeID,
         exitCode: Int32,
         reason: String,
+        lostByInfrastructure: Bool = false,
         now: UnixMillis
     ) -> ReportVerdict {
         confirm(id, on: node)
         guard let job = jobs[id], job.status.epoch == epoch, job.status.node == node else { return .stale }
         guard !job.status.state.isFinal else { return .duplicate }
         release(job.spec.resources, of: id, on: node)
+        if lostByInfrastructure, exitCode != 0 {
+            requeue(id, message: "attempt \(job.status.attempt) was lost on \(node.rawValue): \(reason.isEmpty ? "its runtime failed" : reason)", now: now)
+            return .accepted([.persist(id), .publish(id)] + retryPending(now: now))
+        }
         let why = reason.isEmpty ? "exited with code \(exitCode)" : reason
         endAttempt(id, outcome: exitCode == 0 ? .succeeded : .failed, exitCode: exitCode, reason: why, now: now)
         if exitCode == 0 {

@@ -50,7 +50,10 @@ extension Scheduler {
     /// a `ReportAck` and stops re-sending it. The write runs in the background.
     public func exited(_ report: Exited, from node: NodeID) {
         let reason = report.oomKilled ? (report.reason.isEmpty ? "killed: out of memory" : "killed: out of memory; \(report.reason)") : report.reason
-        switch state.exited(report.jobID, epoch: report.epoch, on: node, exitCode: report.exitCode, reason: reason, now: Self.now()) {
+        switch state.exited(
+            report.jobID, epoch: report.epoch, on: node, exitCode: report.exitCode, reason: reason,
+            lostByInfrastructure: report.lostByInfrastructure, now: Self.now())
+        {
         case let .accepted(actions):
             carryOutInBackground(actions, ack: (node, ReportAck(jobID: report.jobID, epoch: report.epoch)))
         case .duplicate:

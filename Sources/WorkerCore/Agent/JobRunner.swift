@@ -32,7 +32,8 @@ struct JobRunner: Sendable {
                     }
                     return .finished(try await runtime.run(request, started: { await onStarted($0) }, output: output))
                 } catch {
-                    return .finished(ExitStatus(code: -1, reason: "the worker could not run the job: \(error)"))
+                    // The runtime failed, not the job: it runs again without using its attempts.
+                    return .finished(ExitStatus(code: -1, reason: "the worker could not run the job: \(error)", lostByInfrastructure: true))
                 }
             }
             group.addTask {

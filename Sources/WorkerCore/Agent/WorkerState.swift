@@ -91,7 +91,7 @@ actor WorkerState {
             case .starting:
                 continue
             case .exited(let status) where entry.log.isEmpty:
-                send(.exited(Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+                send(.exited(Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)))
             case .running, .exited:
                 // An attempt that ended with output still in flight is reported as running
                 // until that output is durable.
@@ -205,7 +205,7 @@ actor WorkerState {
             send(.logChunk(chunk))
         }
         if case let .exited(status) = entry.phase, entry.log.isEmpty {
-            send(.exited(Exited(jobID: ack.jobID, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+            send(.exited(Exited(jobID: ack.jobID, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)))
         }
     }
 
@@ -230,7 +230,7 @@ actor WorkerState {
             send(.logChunk(chunk))
         }
         if entry.log.isEmpty {
-            send(.exited(Exited(jobID: job, epoch: epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason)))
+            send(.exited(Exited(jobID: job, epoch: epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)))
         }
     }
 

@@ -1,6 +1,8 @@
 import ClusterModel
+import CurlSupport
 import DockerClient
 import NIOCore
+import Synchronization
 
 /// Watches one started container to its end: pumps its logs to `output`, waits for it, kills it
 /// when asked. The stopped container stays: the runtime removes it in ``DockerRuntime/release(_:)``
@@ -39,32 +41,85 @@ struct DockerSupervision: Sendable {
         case killerDone
     }
 
+    /// How many engine outages one attempt rides out.
+    static let maxOutages = 5
+    /// How long the engine may stay away before the attempt counts as lost with it.
+    static let outagePatience = Duration.seconds(120)
+
     /// Supervises the container to its end and returns its status; throws (after removing it)
-    /// when the engine fails.
+    /// when the engine fails for good.
+    ///
+    /// The engine going away (restarted, say) is not the job's failure: the supervision waits for
+    /// it to answer again (at most ``outagePatience``), then follows the container on from the
+    /// engine's log, skipping what was delivered — with `--live-restore` the container ran on. A
+    /// container that then turns out to have ended badly, or an engine that does not come back,
+    /// ends the attempt as lost to the infrastructure, to be run again elsewhere.
     func run(_ output: @escaping JobOutputHandler) async throws -> ExitStatus {
-        do {
-            let code = try await self.watch(output)
-            // A job that succeeded was not OOM-killed; only a failure costs an inspect (the OOM
-            // killer may have hit a child of the main process, which then exits as it likes).
-            guard code != 0 else {
-                return ExitStatus(containerExitCode: code, oomKilled: false)
+        let delivered = DeliveredOutput(skipping)
+        var attached = self.attached
+        var outages = 0
+        while true {
+            do {
+                let code = try await self.watch(output, attached: attached, skipping: delivered.offsets, delivered: delivered)
+                // A job that succeeded was not OOM-killed; only a failure costs an inspect (the OOM
+                // killer may have hit a child of the main process, which then exits as it likes).
+                guard code != 0 else {
+                    return ExitStatus(containerExitCode: code, oomKilled: false)
+                }
+                let state = try await self.client.inspectContainer(self.container).state
+                var status = ExitStatus(containerExitCode: state.exitCode, oomKilled: state.oomKilled)
+                if outages > 0 {
+                    // It ended badly while or after its engine was away: not the job's doing.
+                    status.lostByInfrastructure = true
+                    status.reason += " after its container engine went away"
+                }
+                return status
+            } catch where Self.isEngineOutage(error) && outages < Self.maxOutages {
+                outages += 1
+                attached = nil
+                guard await self.engineReturns(within: Self.outagePatience) else {
+                    return ExitStatus(
+                        code: -1, reason: "the container engine did not come back within \(Self.outagePatience)", lostByInfrastructure: true)
+                }
+            } catch {
+                _ = try? await self.client.removeContainer(self.container, force: true)
+                throw error
             }
-            let state = try await self.client.inspectContainer(self.container).state
-            return ExitStatus(containerExitCode: state.exitCode, oomKilled: state.oomKilled)
-        } catch {
-            _ = try? await self.client.removeContainer(self.container, force: true)
-            throw error
         }
     }
 
+    /// Whether `error` says the engine went away (not that it refused something).
+    static func isEngineOutage(_ error: any Error) -> Bool {
+        switch error {
+        case DockerError.unreachable, DockerError.timedOut:
+            return true
+        case CurlError.transport:
+            return true
+        case is DockerStreamError:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Pings the engine once a second until it answers (true) or `patience` passes (false).
+    private func engineReturns(within patience: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + patience
+        while ContinuousClock.now < deadline {
+            if (try? await self.client.ping()) != nil { return true }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        return false
+    }
+
     /// Returns the container's exit code once it has stopped and its log stream has ended.
-    private func watch(_ output: @escaping JobOutputHandler) async throws -> Int {
+    private func watch(
+        _ output: @escaping JobOutputHandler, attached: DockerLogStream?, skipping: OutputOffsets, delivered: DeliveredOutput
+    ) async throws -> Int {
         let client = self.client
         let container = self.container
         let kill = self.kill
         let grace = self.grace
-        let attached = self.attached
-        let skipping = self.skipping
         return try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask {
                 let stream: DockerLogStream
@@ -73,7 +128,7 @@ struct DockerSupervision: Sendable {
                 } else {
                     stream = try await client.logs(container, follow: true)
                 }
-                try await Self.pump(stream, skipping: skipping, output)
+                try await Self.pump(stream, skipping: skipping, delivered: delivered, output)
                 return .logsEnded
             }
             group.addTask {
@@ -112,15 +167,15 @@ struct DockerSupervision: Sendable {
     /// files while the job wrote faster than `output` took it) ends the output there instead of
     /// failing the attempt: the job did run to its end, and its status is still right; failing
     /// it would run a finished job again elsewhere.
-    private static func pump(_ stream: DockerLogStream, skipping: OutputOffsets, _ output: JobOutputHandler) async throws {
+    private static func pump(_ stream: DockerLogStream, skipping: OutputOffsets, delivered: DeliveredOutput, _ output: JobOutputHandler) async throws {
         do {
-            try await Self.deliver(stream, skipping: skipping, output)
+            try await Self.deliver(stream, skipping: skipping, delivered: delivered, output)
         } catch DockerStreamError.incomplete {
             return
         }
     }
 
-    private static func deliver(_ stream: DockerLogStream, skipping: OutputOffsets, _ output: JobOutputHandler) async throws {
+    private static func deliver(_ stream: DockerLogStream, skipping: OutputOffsets, delivered: DeliveredOutput, _ output: JobOutputHandler) async throws {
         var skip = skipping
         for try await frame in stream {
             let kind: LogStreamKind
@@ -138,6 +193,7 @@ struct DockerSupervision: Sendable {
             while start < frame.bytes.count {
                 let end = min(start + Self.maxChunk, frame.bytes.count)
                 await output(kind, ByteBuffer(bytes: frame.bytes[start..<end]))
+                delivered.add(end - start, to: kind)
                 start = end
             }
         }
@@ -159,5 +215,26 @@ struct DockerSupervision: Sendable {
             return
         }
         _ = try await client.killContainer(container, signal: "SIGKILL")
+    }
+}
+
+/// How much of each stream of an attempt has been delivered (or was skipped as delivered before):
+/// where its output resumes after an engine outage.
+final class DeliveredOutput: Sendable {
+    private let state: Mutex<OutputOffsets>
+
+    init(_ start: OutputOffsets) {
+        state = Mutex(start)
+    }
+
+    var offsets: OutputOffsets { state.withLock { $0 } }
+
+    func add(_ count: Int, to stream: LogStreamKind) {
+        state.withLock { offsets in
+            switch stream {
+            case .stdout: offsets.stdout += UInt64(count)
+            case .stderr: offsets.stderr += UInt64(count)
+            }
+        }
     }
 }

@@ -40,12 +40,16 @@ public struct ExitStatus: Sendable, Hashable {
     /// A one-line explanation for the user: `"exited with code 3"`, `"killed by signal 9"`,
     /// `"cancelled"`, `"command not found: foo"`.
     public var reason: String
+    /// Whether the infrastructure ended the attempt rather than the job (the container engine
+    /// went away under it): the leader runs it again without charging the job's attempts.
+    public var lostByInfrastructure: Bool
 
     /// Creates a status.
-    public init(code: Int32, oomKilled: Bool = false, reason: String) {
+    public init(code: Int32, oomKilled: Bool = false, reason: String, lostByInfrastructure: Bool = false) {
         self.code = code
         self.oomKilled = oomKilled
         self.reason = reason
+        self.lostByInfrastructure = lostByInfrastructure
     }
 
     /// Whether the job succeeded (code 0).

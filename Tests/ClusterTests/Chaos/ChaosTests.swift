@@ -206,3 +206,36 @@ final class ChaosPartitionTests: ChaosTestCase {
         assertHealed(outcome, recoveryBound: Double(cluster.leaseTTL) + 2)
     }
 }
+
+/// The Docker engine restarted under docker jobs: workers wait for it, follow their containers
+/// on (the engine Titan's scripts start keeps them running: `--live-restore`), and every job
+/// completes once; a container the engine did end is run again, not counted as the job's failure.
+final class ChaosDockerdRestartTests: ChaosTestCase {
+    /// `Tools/` of this checkout.
+    private static let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tools").path
+
+    func testDockerdRestart() async throws {
+        guard let services = ProcessInfo.processInfo.environment["TITAN_SERVICES_DIR"],
+            FileManager.default.fileExists(atPath: services + "/dockerd.pid")
+        else {
+            throw HarnessFailure(
+                "dockerd-restart restarts the Docker engine, so it needs one that Tools/start-services started (TITAN_SERVICES_DIR/dockerd.pid): run it through Tools/test or Tools/chaos")
+        }
+        let jobs = ChaosSettings.jobs
+        try await startWorkers(jobs: jobs)
+        let (run, _) = try await startJobs("dockerd-restart", jobs: jobs, runtime: .docker, seconds: 10)
+        let faultAt = ContinuousClock.now
+        let stop = try await runProgram(Self.tools + "/stop-services", ["--state-dir", services, "--only", "dockerd"], in: cluster.root, timeout: .seconds(60))
+        XCTAssertEqual(stop.exitCode, 0, stop.stderr)
+        try await Task.sleep(for: .seconds(2))
+        let start = try await runProgram(Self.tools + "/start-services", ["--state-dir", services], in: cluster.root, timeout: .seconds(90))
+        XCTAssertEqual(start.exitCode, 0, start.stderr)
+        let recovery = try await run.recovery(since: faultAt, timeout: .seconds(60)) {
+            (try? await DockerClient(socketPath: TestServices.dockerSocket).ping()) != nil
+        }
+        try await run.waitAllFinal(timeout: .seconds(180 + Int64(jobs)))
+        let outcome = try await run.outcome(recoveryS: recovery, nodes: ["w1", "w2"])
+        assertHealed(outcome)
+    }
+}

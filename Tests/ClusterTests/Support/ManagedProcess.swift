@@ -100,34 +100,14 @@ struct ProgramRun: Sendable {
     var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
 }
 
-/// Runs `executable` to its end (at most `timeout`), capturing its output in files under `dir`.
+/// Runs `executable` to its end (at most `timeout`), capturing its output; a run that outlives
+/// `timeout` fails the test with its command line.
 func runProgram(_ executable: String, _ arguments: [String], in dir: String, timeout: Duration = .seconds(20)) async throws -> ProgramRun {
-    let stem = dir + "/run-\(UUID().uuidString.prefix(8))"
-    let outPath = stem + ".out"
-    let errPath = stem + ".err"
-    for path in [outPath, errPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-    let launched = Process()
-    launched.executableURL = URL(fileURLWithPath: executable)
-    launched.arguments = arguments
-    launched.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TITAN_") }
-    launched.standardInput = FileHandle.nullDevice
-    launched.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-    launched.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    try launched.run()
-    let pid = launched.processIdentifier
-    ChildProcessRecord.started(pid, executable: executable)
-    let deadline = ContinuousClock.now + timeout
-    while launched.isRunning {
-        if ContinuousClock.now >= deadline {
-            kill(pid, SIGKILL)
-            throw HarnessFailure("\(executable) \(arguments.joined(separator: " ")) did not end within \(timeout)")
-        }
-        try await Task.sleep(for: .milliseconds(20))
+    let run = try await spawnAndWait(executable, arguments, in: dir, timeout: timeout)
+    if run.killedAfterTimeout {
+        throw HarnessFailure("\(executable) \(arguments.joined(separator: " ")) did not end within \(timeout)")
     }
-    ChildProcessRecord.exited(pid)
-    let read = { (path: String) in FileManager.default.contents(atPath: path) ?? Data() }
-    defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
-    return ProgramRun(exitCode: launched.terminationStatus, stdoutBytes: read(outPath), stderrBytes: read(errPath))
+    return ProgramRun(exitCode: run.signal.map { 128 + $0 } ?? run.exitCode, stdoutBytes: run.stdout, stderrBytes: run.stderr)
 }
 
 /// PIDs of processes whose working directory lies under `root`: the jobs that workers of this
