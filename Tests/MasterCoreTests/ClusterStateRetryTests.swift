@@ -31,12 +31,15 @@ final class ClusterStateRetryTests: XCTestCase {
         UnixMillis(now.rawValue + seconds * 1000)
     }
 
-    func testANodeLossRunsTheJobAgainAtOnceWithoutUsingItsAttempts() {
+    func testANodeLossRunsTheJobAgainAfterTheHoldWithoutUsingItsAttempts() {
         var state = cluster("n1", "n2")
         _ = state.submit(id: "j", spec: spec(attempts: 1), now: now)
         _ = state.started("j", epoch: Epoch(1), on: "n1", now: later(1))
-        let actions = state.nodeGone("n1", now: later(2))
-        XCTAssertEqual(actions, [.persist("j"), .publish("j"), .persist("j"), .assign("j", node: "n2"), .publish("j")])
+        XCTAssertEqual(state.nodeGone("n1", now: later(2)), [.persist("j"), .publish("j")], "held while the lost node's attempt dies")
+        let held = UnixMillis(later(2).rawValue + ClusterState.nodeLossHoldMillis)
+        XCTAssertEqual(state.status(of: "j")?.retryAt, held)
+        XCTAssertEqual(state.releaseDueRetries(now: UnixMillis(held.rawValue - 1)), [])
+        XCTAssertEqual(state.releaseDueRetries(now: held), [.persist("j"), .assign("j", node: "n2"), .publish("j")])
         let status = state.status(of: "j")
         XCTAssertEqual(status?.state, .scheduled)
         XCTAssertEqual(status?.attempt, 2)
@@ -55,6 +58,7 @@ final class ClusterStateRetryTests: XCTestCase {
         var state = cluster("n1", "n2", "n3")
         _ = state.submit(id: "j", spec: spec(nodeLosses: 1), now: now)
         _ = state.nodeGone("n1", now: later(1))
+        _ = state.releaseDueRetries(now: later(3))
         XCTAssertEqual(state.status(of: "j")?.state, .scheduled, "one loss is allowed")
         let second = state.status(of: "j")?.node
         _ = state.nodeGone(second!, now: later(2))

@@ -71,7 +71,8 @@ final class ClusterStateTests: XCTestCase {
         _ = state.submit(id: "once", spec: spec(cpu: 400, nodeLosses: 0), now: now)
         XCTAssertEqual(state.status(of: "retry")?.node, "n1")
         XCTAssertEqual(state.status(of: "once")?.node, "n1")
-        let actions = state.nodeGone("n1", now: now)
+        _ = state.nodeGone("n1", now: now)
+        let actions = state.releaseDueRetries(now: UnixMillis(now.rawValue + ClusterState.nodeLossHoldMillis))
         XCTAssertTrue(actions.contains(.assign("retry", node: "n2")))
         XCTAssertEqual(state.status(of: "retry")?.epoch, Epoch(2))
         XCTAssertEqual(state.status(of: "retry")?.attempt, 2)
@@ -84,7 +85,9 @@ final class ClusterStateTests: XCTestCase {
         _ = state.submit(id: "j", spec: spec(attempts: 3), now: now)
         _ = state.nodeRegistered(descriptor("n1"), leaseID: 77, now: now)
         XCTAssertEqual(state.status(of: "j")?.state, .pending)
-        XCTAssertEqual(state.workerConnected("n1", now: now), [.persist("j"), .assign("j", node: "n1"), .publish("j")])
+        XCTAssertEqual(state.workerConnected("n1", now: now), [], "held while the old incarnation's attempt dies")
+        let held = UnixMillis(now.rawValue + ClusterState.nodeLossHoldMillis)
+        XCTAssertEqual(state.releaseDueRetries(now: held), [.persist("j"), .assign("j", node: "n1"), .publish("j")])
         XCTAssertEqual(state.status(of: "j")?.epoch, Epoch(2))
     }
 

@@ -20,17 +20,26 @@ extension ClusterState {
 
     /// A node's lease ended (its record was deleted): its jobs go back to the queue as new
     /// attempts, or are lost when they have none left.
+    ///
+    /// They run again only after ``nodeLossHoldMillis``: a worker kills its attempts when its
+    /// lease runs out, and its node guard a second later if the worker cannot (it froze or died);
+    /// waiting for that keeps an attempt and its replacement from ever running at once.
     public mutating func nodeGone(_ id: NodeID, reason: String? = nil, now: UnixMillis) -> [SchedulerAction] {
         guard let node = nodes[id] else { return [] }
         setNode(id, nil)
         var actions: [SchedulerAction] = []
         let message = reason ?? "node \(id.rawValue) was lost (its lease expired)"
         for job in node.jobs.sorted() {
-            requeue(job, message: message, now: now)
+            requeue(job, message: message, hold: Self.nodeLossHoldMillis, now: now)
             actions += [.persist(job), .publish(job)]
         }
         return actions + retryPending(now: now)
     }
+
+    /// How long the jobs of a lost node wait before they run elsewhere, in milliseconds: longer
+    /// than the node guard's margin after the lease's TTL (`NodeGuard.marginMillis`, 1 s) plus
+    /// its clock's tick, so that what the lost node still ran is dead first.
+    public static let nodeLossHoldMillis: UInt64 = 1_500
 
     /// A worker opened its session: it can take work now. Every job placed on it but not yet
     /// started is assigned again (the worker ignores an assignment it already has).

@@ -118,9 +118,9 @@ extension ClusterState {
     }
 
     /// Sends a placed job whose attempt the infrastructure lost (its node, its worker) back to
-    /// the queue at once as a new attempt — this does not count against `maxAttempts` — or
-    /// marks it `lost` once it has lost more than `maxNodeLosses` attempts.
-    mutating func requeue(_ id: JobID, message: String, now: UnixMillis) {
+    /// the queue as a new attempt — at once, or after `hold` ms — without counting it against
+    /// `maxAttempts`, or marks it `lost` once it has lost more than `maxNodeLosses` attempts.
+    mutating func requeue(_ id: JobID, message: String, hold: UInt64 = 0, now: UnixMillis) {
         guard let job = jobs[id] else { return }
         endAttempt(id, outcome: .nodeLost, exitCode: nil, reason: message, now: now)
         let losses = job.status.nodeLosses + 1
@@ -134,7 +134,13 @@ extension ClusterState {
             return
         }
         nextAttempt(id, message: message, now: now)
-        enqueue(id)
+        if hold > 0 {
+            let at = UnixMillis(now.rawValue + hold)
+            update(id) { $0.status.retryAt = at }
+            retries.insert(id, at: at)
+        } else {
+            enqueue(id)
+        }
     }
 
     /// Puts a job whose attempt failed on its own back as pending, to be placed no earlier than

@@ -122,7 +122,7 @@ final class ChaosRun: Sendable {
 
     /// Counts the outcome by the jobs' side effects, once every job is final; `nodes` are the
     /// node ids whose work directories and containers are checked for leftovers.
-    func outcome(recoveryS: Double, nodes: [String]) async throws -> ChaosOutcome {
+    func outcome(recoveryS: Double, nodes: [String], dockerSocket: String = TestServices.dockerSocket) async throws -> ChaosOutcome {
         let jobs = submitted.withLock { $0 }
         guard let statuses = await statuses() else { throw HarnessFailure("no leader answered when counting \(scenario)") }
         var succeeded = 0
@@ -142,7 +142,7 @@ final class ChaosRun: Sendable {
         // Give workers a moment to remove exited containers and guards to settle.
         try await Task.sleep(for: .seconds(2))
         let ids = Set(jobs.map(\.id.rawValue))
-        let containers = try await DockerClient(socketPath: TestServices.dockerSocket).listContainers(labels: ["titan.job": nil], all: true)
+        let containers = try await DockerClient(socketPath: dockerSocket).listContainers(labels: ["titan.job": nil], all: true)
             .filter { ids.contains($0.labels["titan.job"] ?? "") }
         var processesLeft = 0
         for node in nodes {

@@ -22,11 +22,12 @@ class ChaosTestCase: ClusterTestCase {
         try await cluster.waitForNodes(2)
     }
 
-    /// Submits `jobs` marked jobs (alternating exec and docker unless `runtime`) and waits until
-    /// all run; returns the run and the jobs on w1.
-    func startJobs(_ scenario: String, jobs: Int, runtime: Runtime? = nil, seconds: Int = 6) async throws -> (ChaosRun, Set<JobID>) {
+    /// Submits `jobs` marked jobs (alternating exec and docker unless `runtime`) that run long
+    /// enough to still run when the last has started (the engine starts a few containers a
+    /// second), waits until all run, and returns the run and the jobs on w1.
+    func startJobs(_ scenario: String, jobs: Int, runtime: Runtime? = nil, seconds: Int? = nil) async throws -> (ChaosRun, Set<JobID>) {
         let run = try ChaosRun(cluster: cluster, scenario: scenario)
-        let ids = try await run.submit(jobs, runtime: runtime, seconds: seconds)
+        let ids = try await run.submit(jobs, runtime: runtime, seconds: seconds ?? 6 + jobs / 3)
         let statuses = try await waitFor("\(jobs) chaos jobs running", timeout: .seconds(60 + Int64(jobs) / 2)) { () -> [JobID: JobStatus]? in
             guard let all = await run.statuses(), ids.allSatisfy({ all[$0]?.state == .running }) else { return nil }
             return all
@@ -208,34 +209,31 @@ final class ChaosPartitionTests: ChaosTestCase {
 }
 
 /// The Docker engine restarted under docker jobs: workers wait for it, follow their containers
-/// on (the engine Titan's scripts start keeps them running: `--live-restore`), and every job
-/// completes once; a container the engine did end is run again, not counted as the job's failure.
+/// on (an engine with `--live-restore`, as Titan's scripts start it, keeps them running), and
+/// every job completes once. The cluster gets an engine of its own, which the test may restart.
 final class ChaosDockerdRestartTests: ChaosTestCase {
-    /// `Tools/` of this checkout.
-    private static let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tools").path
-
     func testDockerdRestart() async throws {
-        guard let services = ProcessInfo.processInfo.environment["TITAN_SERVICES_DIR"],
-            FileManager.default.fileExists(atPath: services + "/dockerd.pid")
-        else {
-            throw HarnessFailure(
-                "dockerd-restart restarts the Docker engine, so it needs one that Tools/start-services started (TITAN_SERVICES_DIR/dockerd.pid): run it through Tools/test or Tools/chaos")
-        }
         let jobs = ChaosSettings.jobs
-        try await startWorkers(jobs: jobs)
-        let (run, _) = try await startJobs("dockerd-restart", jobs: jobs, runtime: .docker, seconds: 10)
+        let engine = try await cluster.startDockerEngine()
+        let ownEngine = ["DOCKER_HOST": "unix://\(cluster.dockerSocket)"]
+        try cluster.startMaster("m1")
+        try await cluster.waitForLeader("m1")
+        try cluster.startWorker("w1", cpu: "\(max(1, jobs / 2) * 100)m", memory: "8Gi", environment: ownEngine)
+        try cluster.startWorker("w2", cpu: "\(jobs * 100 + 100)m", memory: "8Gi", environment: ownEngine)
+        try await cluster.waitForNodes(2)
+        // Long enough to print their last line after the engine is back: what a container writes
+        // while its engine is down can be lost by the engine itself (its log reader is gone).
+        let (run, _) = try await startJobs("dockerd-restart", jobs: jobs, runtime: .docker, seconds: 25 + jobs / 3)
         let faultAt = ContinuousClock.now
-        let stop = try await runProgram(Self.tools + "/stop-services", ["--state-dir", services, "--only", "dockerd"], in: cluster.root, timeout: .seconds(60))
-        XCTAssertEqual(stop.exitCode, 0, stop.stderr)
+        await engine.stop(grace: .seconds(5))
         try await Task.sleep(for: .seconds(2))
-        let start = try await runProgram(Self.tools + "/start-services", ["--state-dir", services], in: cluster.root, timeout: .seconds(90))
-        XCTAssertEqual(start.exitCode, 0, start.stderr)
+        try await cluster.startDockerEngine()
+        let socket = cluster.dockerSocket
         let recovery = try await run.recovery(since: faultAt, timeout: .seconds(60)) {
-            (try? await DockerClient(socketPath: TestServices.dockerSocket).ping()) != nil
+            (try? await DockerClient(socketPath: socket).ping()) != nil
         }
         try await run.waitAllFinal(timeout: .seconds(180 + Int64(jobs)))
-        let outcome = try await run.outcome(recoveryS: recovery, nodes: ["w1", "w2"])
+        let outcome = try await run.outcome(recoveryS: recovery, nodes: ["w1", "w2"], dockerSocket: socket)
         assertHealed(outcome)
     }
 }

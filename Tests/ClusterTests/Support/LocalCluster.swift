@@ -1,4 +1,5 @@
 import ClusterModel
+import DockerClient
 import EtcdClient
 import Foundation
 import Synchronization
@@ -99,12 +100,13 @@ final class LocalCluster: Sendable {
     }
 
     @discardableResult
-    private func launch(_ name: String, executable: String, arguments: [String]) throws -> ManagedProcess {
+    private func launch(_ name: String, executable: String, arguments: [String], environment: [String: String] = [:]) throws -> ManagedProcess {
         let process = try ManagedProcess(
             name: name,
             executable: executable,
             arguments: arguments,
-            logPath: root + "/logs/" + name.replacingOccurrences(of: " ", with: "-") + ".log"
+            logPath: root + "/logs/" + name.replacingOccurrences(of: " ", with: "-") + ".log",
+            environment: environment
         )
         started.withLock { $0.append(process) }
         return process
@@ -146,7 +148,8 @@ final class LocalCluster: Sendable {
     /// in ``process(named:)`` (default `worker <id>`).
     @discardableResult
     func startWorker(
-        _ id: String, cpu: String, memory: String, workDir: String? = nil, name: String? = nil, in host: TestHost? = nil
+        _ id: String, cpu: String, memory: String, workDir: String? = nil, name: String? = nil, in host: TestHost? = nil,
+        environment: [String: String] = [:]
     ) throws -> ManagedProcess {
         let workDir = workDir ?? root + "/work-\(id)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
@@ -155,16 +158,56 @@ final class LocalCluster: Sendable {
             "--memory", memory, "--lease-ttl", "\(leaseTTL)", "--work-dir", workDir,
         ]
         guard let host else {
-            return try launch(name ?? "worker \(id)", executable: binaries + "/titan-worker", arguments: arguments)
+            return try launch(name ?? "worker \(id)", executable: binaries + "/titan-worker", arguments: arguments, environment: environment)
         }
         // `ip netns exec` enters the namespace and execs the worker: the pid is the worker's.
         return try launch(
-            name ?? "worker \(id)", executable: TestHost.ip, arguments: ["netns", "exec", host.namespace, binaries + "/titan-worker"] + arguments)
+            name ?? "worker \(id)", executable: TestHost.ip, arguments: ["netns", "exec", host.namespace, binaries + "/titan-worker"] + arguments,
+            environment: environment)
     }
 
     /// The etcd endpoints as a program inside `host` reaches them: through the host side of its link.
     func etcdEndpoint(seenFrom host: TestHost) -> String {
         etcdMembers.map { $0.clientURL.replacingOccurrences(of: "127.0.0.1", with: host.rootAddress) }.joined(separator: ",")
+    }
+
+    // MARK: - A Docker engine of its own
+
+    /// The unix socket of this cluster's own Docker engine (``startDockerEngine()``).
+    var dockerSocket: String { root + "/docker.sock" }
+
+    /// The engine's working directories: data under the cluster's root, and a short exec root
+    /// (containerd's socket path must stay under 108 bytes).
+    private var dockerExecRoot: String { "/tmp/tde-" + root.suffix(8) }
+
+    /// Starts (or starts again, on the same data) a Docker engine of this cluster's own on
+    /// ``dockerSocket`` — `--live-restore`, no bridge, no iptables — waits until it answers, and
+    /// on the first start gives it busybox:latest (`Tools/import-busybox-image`). Stopped by pid in
+    /// ``shutdown()``, after the workers.
+    @discardableResult
+    func startDockerEngine() async throws -> ManagedProcess {
+        let engine = try launch(
+            "dockerd", executable: "/usr/sbin/dockerd",
+            arguments: [
+                "-H", "unix://\(dockerSocket)", "--data-root", root + "/docker", "--exec-root", dockerExecRoot,
+                "--pidfile", root + "/dockerd.pid", "--bridge=none", "--iptables=false", "--ip-masq=false", "--live-restore",
+            ])
+        let client = DockerClient(socketPath: dockerSocket)
+        try await waitUntil("the cluster's own Docker engine to answer on \(dockerSocket)", timeout: .seconds(30), interval: .milliseconds(250)) {
+            guard engine.isRunning else { throw HarnessFailure("dockerd exited at start: \(engine.logTail())") }
+            return (try? await client.ping()) != nil
+        }
+        if try await client.inspectImage("busybox:latest") == nil {
+            let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tools").path
+            var environment = ProcessInfo.processInfo.environment
+            environment["DOCKER_HOST"] = "unix://\(dockerSocket)"
+            let imported = try await spawnAndWait(tools + "/import-busybox-image", [], in: root, timeout: .seconds(60), environment: environment)
+            guard imported.exitCode == 0 else {
+                throw HarnessFailure("could not give the cluster's engine busybox:latest: \(String(decoding: imported.stderr, as: UTF8.self))")
+            }
+        }
+        return engine
     }
 
     /// The process started under `name` (`etcd`, `master m1`, `worker w1`).
@@ -258,12 +301,14 @@ final class LocalCluster: Sendable {
     /// Stops everything this cluster started (by PID) and removes its temp dir.
     func shutdown() async {
         let launched = started.withLock { $0 }
-        // Workers first (SIGTERM kills their jobs), then masters, then etcd.
-        for prefix in ["worker", "master", "etcd"] {
+        // Workers first (SIGTERM kills their jobs), then their own Docker engine, then masters,
+        // then etcd.
+        for prefix in ["worker", "dockerd", "master", "etcd"] {
             for process in launched.reversed() where process.name.hasPrefix(prefix) {
-                await process.stop(grace: .seconds(3))
+                await process.stop(grace: prefix == "dockerd" ? .seconds(20) : .seconds(3))
             }
         }
+        try? FileManager.default.removeItem(atPath: dockerExecRoot)
         // Jobs a SIGKILLed worker left running.
         for pid in processes(workingUnder: root) {
             kill(pid, SIGKILL)

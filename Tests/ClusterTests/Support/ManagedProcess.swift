@@ -14,12 +14,12 @@ final class ManagedProcess: Sendable {
     private let process: Mutex<Process>
 
     /// Starts `executable` with `arguments`; the environment is ours without any `TITAN_`
-    /// variable, so that only the flags configure it.
-    init(name: String, executable: String, arguments: [String], logPath: String) throws {
+    /// variable, so that only the flags configure it, overlaid with `environment`.
+    init(name: String, executable: String, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         let launched = Process()
         launched.executableURL = URL(fileURLWithPath: executable)
         launched.arguments = arguments
-        launched.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TITAN_") }
+        launched.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TITAN_") }.merging(environment) { _, given in given }
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
             throw HarnessFailure("cannot create the log file \(logPath)")
         }
