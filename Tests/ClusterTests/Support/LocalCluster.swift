@@ -308,7 +308,11 @@ final class LocalCluster: Sendable {
                 await process.stop(grace: prefix == "dockerd" ? .seconds(20) : .seconds(3))
             }
         }
-        try? FileManager.default.removeItem(atPath: dockerExecRoot)
+        if launched.contains(where: { $0.name == "dockerd" }) {
+            // The engine bind-mounts its data directory onto itself and leaves that mount behind.
+            _ = try? await spawnAndWait("/bin/umount", ["-R", root + "/docker"], in: "/", timeout: .seconds(10))
+            try? FileManager.default.removeItem(atPath: dockerExecRoot)
+        }
         // Jobs a SIGKILLed worker left running.
         for pid in processes(workingUnder: root) {
             kill(pid, SIGKILL)
