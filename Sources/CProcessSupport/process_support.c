@@ -105,3 +105,7 @@ int cps_decode_wait_status(int status, int *value) {
 void cps_name_this_thread(const char *name) {
     pthread_setname_np(pthread_self(), name);
 }
+
+int cps_spawn_actions_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}

@@ -47,7 +47,7 @@ public struct NodeID: RawRepresentable, Hashable, Comparable, Sendable {
     }
 }
 
-/// The fencing token of one assignment of a job (DESIGN §2, *Fencing*).
+/// The fencing token of one assignment of a job.
 ///
 /// Epochs of one job strictly increase with every assignment. Every report a worker sends about
 /// a job carries the epoch of the assignment it runs; the leader refuses a report whose epoch is

@@ -1,4 +1,4 @@
-/// Where a job is in its life (DESIGN §2).
+/// Where a job is in its life.
 ///
 /// ```
 /// pending ──▶ scheduled ──▶ running ──▶ succeeded | failed
@@ -44,7 +44,7 @@ public enum JobState: String, Hashable, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// Whether moving from this state to `next` is one of the transitions of DESIGN §2.
+    /// Whether moving from this state to `next` is one of the job life cycle's transitions.
     ///
     /// Staying in the same state is not a transition. `failed` is reachable from `scheduled`
     /// too, for a job that could not be started (bad image, exec failure).
@@ -74,7 +74,7 @@ public enum Runtime: String, Hashable, Sendable, Codable, CaseIterable {
 
 /// The network a job's container gets.
 public enum NetworkMode: String, Hashable, Sendable, Codable, CaseIterable {
-    /// No network at all (the default, DESIGN §8).
+    /// No network at all (the default).
     case none
     /// The host's network namespace.
     case host

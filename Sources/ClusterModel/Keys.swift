@@ -1,4 +1,4 @@
-/// The etcd layout of Titan v1 (DESIGN.md §6): one place that spells every key.
+/// The etcd layout of Titan v1: one place that spells every key.
 public enum Keys {
     /// Everything Titan v1 stores lives under this prefix.
     public static let root = "/titan/v1/"

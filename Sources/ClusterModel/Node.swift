@@ -1,4 +1,4 @@
-/// What a worker says about itself when it registers (`/titan/v1/nodes/<id>`, DESIGN §6).
+/// What a worker says about itself when it registers (`/titan/v1/nodes/<id>`).
 public struct NodeDescriptor: Hashable, Sendable, Codable {
     /// The node's identifier.
     public var id: NodeID

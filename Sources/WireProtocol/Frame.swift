@@ -70,7 +70,7 @@ public enum WireLimits {
     public static let maxAddressBytes = 256
     /// Bytes of a node's software version string.
     public static let maxVersionBytes = 64
-    /// Uncompressed bytes of one log chunk: 64 KiB (DESIGN §5).
+    /// Uncompressed bytes of one log chunk: 64 KiB.
     public static let maxLogChunkUncompressedBytes = 64 << 10
     /// Compressed bytes of one log chunk: 64 KiB plus 1 KiB for the LZ4 frame's overhead on
     /// incompressible data (a 64 KiB block stored raw plus headers is 64 KiB + 31 bytes).

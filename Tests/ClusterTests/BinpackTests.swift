@@ -4,7 +4,7 @@ import TitanClient
 import TitanTestSupport
 import XCTest
 
-/// Placement through the real master and workers (DESIGN §3), and cancellation down to the
+/// Placement through the real master and workers, and cancellation down to the
 /// job's process.
 final class BinpackTests: ClusterTestCase {
     /// Two equal nodes, jobs of 500m/256Mi submitted one at a time. binpack scores

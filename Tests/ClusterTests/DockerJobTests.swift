@@ -8,7 +8,7 @@ import XCTest
 
 /// Docker jobs through the real binaries and the real dockerd: exit codes, an OOM kill that
 /// `titan-cli status` reports, a missing image, a cancel that kills the container, and nothing
-/// left behind (DESIGN §8).
+/// left behind.
 final class DockerJobTests: ClusterTestCase {
     override var usesDocker: Bool { true }
 

@@ -6,7 +6,7 @@ import TitanTestSupport
 import XCTest
 
 /// The leader dies right after acknowledging a batch: the standby takes over, the workers find
-/// it, and every acknowledged job still runs to its end (DESIGN §1, §2: nothing acknowledged is
+/// it, and every acknowledged job still runs to its end (nothing acknowledged is
 /// lost).
 final class LeaderFailoverTests: ClusterTestCase {
     func testStandbyTakesOverAndNoAcknowledgedJobIsLost() async throws {

@@ -6,7 +6,7 @@ import XCTest
 
 /// `titan-cli logs --follow` against the real binaries: followers attached before, during and
 /// after a job see the same bytes and exit with the job's exit code; a leader fail-over during
-/// the follow loses and repeats nothing (DESIGN §5).
+/// the follow loses and repeats nothing.
 final class LogFollowTests: ClusterTestCase {
     private static func follow(_ cluster: LocalCluster, _ id: JobID, timeout: Duration = .seconds(60)) async throws -> ProgramRun {
         try await runProgram(

@@ -7,7 +7,7 @@ import XCTest
 
 /// What jobs print, through the real worker, master, etcd archive and `titan-cli logs`, for both
 /// runtimes: byte-exact per stream, for line output, binary data, interleaved streams, no output
-/// and 50 MiB (DESIGN §5).
+/// and 50 MiB.
 final class LogTests: ClusterTestCase {
     /// One job's output as the test expects it.
     private struct Case {

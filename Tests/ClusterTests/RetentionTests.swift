@@ -6,7 +6,7 @@ import TitanTestSupport
 import XCTest
 
 /// Finished jobs and their logs leave etcd after the retention period; live ones stay
-/// (DESIGN §5: etcd stays far below its quota).
+/// (etcd stays far below its quota).
 final class RetentionTests: ClusterTestCase {
     func testFinishedJobsAndTheirLogsAreDeletedAfterTheRetentionAndLiveOnesStay() async throws {
         try await startCluster(workers: [("w1", "2", "2Gi")], masterFlags: ["--retention", "3s"])

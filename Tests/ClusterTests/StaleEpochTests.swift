@@ -5,7 +5,7 @@ import WireProtocol
 import TitanTestSupport
 import XCTest
 
-/// Fencing (DESIGN §2): reports carrying an old epoch are refused, the sender is told to kill
+/// Fencing: reports carrying an old epoch are refused, the sender is told to kill
 /// that attempt, and the job's record does not move.
 final class StaleEpochTests: ClusterTestCase {
     func testReportsOfADeadNodesOldEpochAreRefusedAndChangeNothing() async throws {

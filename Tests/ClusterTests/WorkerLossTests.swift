@@ -7,7 +7,7 @@ import XCTest
 
 /// A worker killed with SIGKILL: its lease expires, its jobs run again elsewhere as a new
 /// attempt — with the default flags: a node loss does not use the job's `maxAttempts` — and
-/// every job ends exactly once, counted by the jobs' own marker files (DESIGN §2, §9 "node loss").
+/// every job ends exactly once, counted by the jobs' own marker files .
 final class WorkerLossTests: ClusterTestCase {
     func testJobsOfAKilledWorkerRunAgainElsewhereAndEachEndsExactlyOnce() async throws {
         // w1 is smaller, so binpack fills it first: (500*100/2000 + 256Mi*100/2Gi)/2 = 18 on w1
@@ -47,7 +47,7 @@ final class WorkerLossTests: ClusterTestCase {
                 // Exec jobs die with their worker (parent-death signal): none of w1's jobs may
                 // run on unsupervised while the leader runs them again elsewhere.
                 try await waitUntil("w1's job processes gone", timeout: .seconds(5)) {
-                    processes(workingUnder: cluster.root + "/work-w1").isEmpty
+                    jobProcesses(workingUnder: cluster.root + "/work-w1").isEmpty
                 }
 
                 // The lease runs out (TTL 2 s), the leader requeues w1's jobs as attempt 2 and

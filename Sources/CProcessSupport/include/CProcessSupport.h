@@ -5,6 +5,7 @@
 #define C_PROCESS_SUPPORT_H
 
 #include <stdint.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 /// Creates a pipe whose two ends are close-on-exec from the start (no window in which a
@@ -52,6 +53,10 @@ int cps_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp
 /// of this process is copied into the child and closed there: slow when many are open).
 int cps_spawn_direct(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                      const char *cwd, int stdout_fd, int stderr_fd);
+
+/// Adds to `actions` the closing of every descriptor from `from` up in the child
+/// (posix_spawn_file_actions_addclosefrom_np, which glibc declares only under _GNU_SOURCE).
+int cps_spawn_actions_close_from(posix_spawn_file_actions_t *actions, int from);
 
 /// Starts the spawn helper (once per process; later calls do nothing): a process forked now,
 /// while few descriptors are open, that starts jobs for cps_spawn as children of *this* process

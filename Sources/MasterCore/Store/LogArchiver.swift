@@ -4,7 +4,7 @@ import LogStream
 import NIOCore
 import WireProtocol
 
-/// Appends workers' log chunks to etcd in batches and acknowledges them once durable (DESIGN §5).
+/// Appends workers' log chunks to etcd in batches and acknowledges them once durable.
 ///
 /// ```
 /// LogChunk ─▶ receive: dedupe by seq, cap ─▶ pending per attempt ─┐

@@ -3,7 +3,7 @@ import EtcdClient
 import Foundation
 import Logging
 
-/// The leader's housekeeping (DESIGN §5): deletes every job that has been final for longer than
+/// The leader's housekeeping: deletes every job that has been final for longer than
 /// the retention period, with its log archive, and compacts etcd's history behind itself so the
 /// space is reused; etcd then stays far below its quota however many jobs run.
 ///

@@ -3,7 +3,7 @@ import EtcdClient
 import LogStream
 
 /// What the archive in etcd holds of one attempt's output: where a worker process that took
-/// the attempt over from a dead one resumes it (DESIGN §5).
+/// the attempt over from a dead one resumes it.
 ///
 /// Read only after this process's first session was welcomed: the leader has then forgotten
 /// every chunk of the node it had received but not written, and finished the write in flight,

@@ -4,7 +4,7 @@ import NIOCore
 import WireProtocol
 
 /// The chunks of one attempt's output that the leader has not yet acknowledged as durable
-/// (DESIGN §5): kept to be sent again after a reconnect, in seq order; and the output read since
+///: kept to be sent again after a reconnect, in seq order; and the output read since
 /// the last chunk was cut.
 ///
 /// **Cutting chunks.** Output is cut into a chunk at once while fewer than ``eagerChunks`` of the

@@ -1,3 +1,4 @@
+import CProcessSupport
 import ClusterModel
 import Foundation
 import Glibc
@@ -128,6 +129,9 @@ public final class GuardLink: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the worker's is inherited: a descriptor the guard kept open (a parent's
+        // exit-status socket, a job's pipe) would outlive the worker and mislead whoever waits on it.
+        cps_spawn_actions_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

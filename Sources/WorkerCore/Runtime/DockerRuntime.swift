@@ -1,7 +1,7 @@
 import ClusterModel
 import DockerClient
 
-/// Runs jobs as containers through the Docker Engine API (DESIGN §1, §8).
+/// Runs jobs as containers through the Docker Engine API.
 ///
 /// ## One attempt
 /// ```

@@ -111,7 +111,7 @@ public struct StartedJob: Sendable, Hashable {
 /// of that stream (backpressure), so the job blocks on its full pipe; nothing is dropped.
 public typealias JobOutputHandler = @Sendable (LogStreamKind, ByteBuffer) async -> Void
 
-/// A way of running jobs on a worker (DESIGN §1): the docker runtime or the exec runtime.
+/// A way of running jobs on a worker: the docker runtime or the exec runtime.
 ///
 /// ## Contract of `run`
 /// - It calls `started` exactly once, after the job's process runs and before any output is

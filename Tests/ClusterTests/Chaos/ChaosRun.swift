@@ -146,9 +146,7 @@ final class ChaosRun: Sendable {
             .filter { ids.contains($0.labels["titan.job"] ?? "") }
         var processesLeft = 0
         for node in nodes {
-            processesLeft += processes(workingUnder: cluster.root + "/work-\(node)").filter { pid in
-                !((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("--guard-mode") ?? false)
-            }.count
+            processesLeft += jobProcesses(workingUnder: cluster.root + "/work-\(node)").count
         }
         let outcome = ChaosOutcome(
             scenario: scenario, accepted: jobs.count, succeeded: succeeded, lost: lost, completedTwice: twice,

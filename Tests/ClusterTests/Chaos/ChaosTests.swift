@@ -194,9 +194,7 @@ final class ChaosPartitionTests: ChaosTestCase {
         let workDir = cluster.root + "/work-w1"
         try await waitUntil("w1's attempts gone while it is cut off", timeout: .seconds(Int64(cluster.leaseTTL) + 2)) {
             let containers = try await DockerClient(socketPath: TestServices.dockerSocket).listContainers(labels: ["titan.node": "w1"], all: false)
-            return containers.isEmpty && processes(workingUnder: workDir).allSatisfy { pid in
-                (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("--guard-mode") == true
-            }
+            return containers.isEmpty && jobProcesses(workingUnder: workDir).isEmpty
         }
         try await Task.sleep(for: .seconds(Int64(cluster.leaseTTL) + 1))
         try await host.heal()

@@ -123,3 +123,11 @@ func processes(workingUnder root: String) -> [Int32] {
         return pid
     }
 }
+
+/// The job processes (not the node guards, which also work there) whose working directory lies
+/// under `root`.
+func jobProcesses(workingUnder root: String) -> [Int32] {
+    processes(workingUnder: root).filter { pid in
+        !((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("--guard-mode") ?? false)
+    }
+}
