@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "CurlSupport", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "EtcdClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
-        .target(name: "LogStream", dependencies: ["CLZ4"], swiftSettings: strict),
+        .target(name: "LogStream", dependencies: ["CLZ4", "ClusterModel"], swiftSettings: strict),
         .target(name: "CProcessSupport"),
         .target(
             name: "WorkerCore",
@@ -156,7 +156,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MasterCoreTests", dependencies: ["TitanTestSupport", "MasterCore", "ClusterModel", "Placement", "EtcdClient"], swiftSettings: strict),
+        .testTarget(
+            name: "MasterCoreTests",
+            dependencies: [
+                "TitanTestSupport", "MasterCore", "ClusterModel", "Placement", "EtcdClient", "WireProtocol", "LogStream",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "CurlSupportTests", dependencies: ["CurlSupport", "TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "EtcdClientTests", dependencies: ["TitanTestSupport", "EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["TitanTestSupport", "DockerClient"], swiftSettings: strict),

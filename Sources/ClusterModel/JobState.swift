@@ -86,6 +86,24 @@ public enum LogStreamKind: String, Hashable, Sendable, Codable, CaseIterable {
     case stdout
     /// The job's standard error.
     case stderr
+
+    /// The stream's code on the wire (`LogChunk`, `FollowLogs`) and in the log archive: 1
+    /// stdout, 2 stderr. The one place the mapping is written.
+    public var code: UInt8 {
+        switch self {
+        case .stdout: return 1
+        case .stderr: return 2
+        }
+    }
+
+    /// The stream with this ``code``, or `nil` for any other byte.
+    public init?(code: UInt8) {
+        switch code {
+        case 1: self = .stdout
+        case 2: self = .stderr
+        default: return nil
+        }
+    }
 }
 
 /// What a cancellation request achieved.

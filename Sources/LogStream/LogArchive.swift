@@ -1,17 +1,19 @@
+import ClusterModel
+
 /// One archived chunk of a job attempt's output: the `LogChunk` of the wire protocol as it is
 /// stored in etcd.
 public struct LogRecord: Sendable, Hashable {
     /// The chunk's sequence number within the attempt, across both streams, from 0.
     public var seq: UInt64
-    /// 1 for stdout, 2 for stderr (the wire protocol's `LogStream` codes).
-    public var stream: UInt8
+    /// The stream it belongs to (stored as ``LogStreamKind/code``).
+    public var stream: LogStreamKind
     /// The size of `frame` once decompressed (at most ``LogArchive/maxChunkBytes``).
     public var uncompressedLength: UInt32
     /// One LZ4 frame.
     public var frame: [UInt8]
 
     /// Creates a record.
-    public init(seq: UInt64, stream: UInt8, uncompressedLength: UInt32, frame: [UInt8]) {
+    public init(seq: UInt64, stream: LogStreamKind, uncompressedLength: UInt32, frame: [UInt8]) {
         self.seq = seq
         self.stream = stream
         self.uncompressedLength = uncompressedLength
@@ -40,7 +42,7 @@ public enum LogArchive {
         out.reserveCapacity(records.reduce(0) { $0 + recordHeaderBytes + $1.frame.count })
         for record in records {
             append(record.seq, to: &out)
-            out.append(record.stream)
+            out.append(record.stream.code)
             append(UInt64(record.uncompressedLength), bytes: 4, to: &out)
             append(UInt64(record.frame.count), bytes: 4, to: &out)
             out.append(contentsOf: record.frame)
@@ -57,7 +59,9 @@ public enum LogArchive {
                 throw .truncated(offset: index)
             }
             let seq = read(bytes, at: index, count: 8)
-            let stream = bytes[index + 8]
+            guard let stream = LogStreamKind(code: bytes[index + 8]) else {
+                throw .unknownStream(offset: index)
+            }
             let uncompressed = read(bytes, at: index + 9, count: 4)
             let length = Int(read(bytes, at: index + 13, count: 4))
             guard uncompressed <= maxChunkBytes, length <= maxFrameBytes else {
@@ -94,12 +98,15 @@ public enum LogArchiveError: Error, Hashable, Sendable, CustomStringConvertible 
     case truncated(offset: Int)
     /// A record declares a chunk or frame above the protocol's limits.
     case aboveLimit(offset: Int)
+    /// A record names a stream that is neither stdout nor stderr.
+    case unknownStream(offset: Int)
 
     /// One sentence naming the problem.
     public var description: String {
         switch self {
         case .truncated(let offset): return "the log archive batch is truncated at byte \(offset)"
         case .aboveLimit(let offset): return "the log archive batch has a record above the chunk limits at byte \(offset)"
+        case .unknownStream(let offset): return "the log archive batch has a record of an unknown stream at byte \(offset)"
         }
     }
 }

@@ -25,7 +25,7 @@ public struct LogArchiveSummary: Sendable {
     public mutating func add(key: String, value: [UInt8]) {
         for record in cursor.takeSkippingDamaged(key: key, value: value) {
             storedBytes += record.frame.count
-            if record.stream == 2 {
+            if record.stream == .stderr {
                 stderrBytes += UInt64(record.uncompressedLength)
             } else {
                 stdoutBytes += UInt64(record.uncompressedLength)

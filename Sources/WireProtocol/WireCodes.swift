@@ -70,12 +70,7 @@ extension NetworkMode: WireEnum {
 }
 
 extension LogStreamKind: WireEnum {
-    var wireCode: UInt8 {
-        switch self {
-        case .stdout: return 1
-        case .stderr: return 2
-        }
-    }
+    var wireCode: UInt8 { code }
 }
 
 extension CancelOutcome: WireEnum {

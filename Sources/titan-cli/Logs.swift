@@ -104,7 +104,7 @@ struct LogPrinter {
     }
 
     mutating func take(_ record: LogRecord) throws {
-        let kind: LogStreamKind = record.stream == 2 ? .stderr : .stdout
+        let kind = record.stream
         guard streams.contains(kind) else { return }
         let bytes: [UInt8]
         do {

@@ -73,11 +73,8 @@ extension Connection {
         }
         let outbox = self.outbox
         let next = try await context.queries.archivedLogs(of: job.id, attempt: attempt, from: request.fromSeq) { record in
-            let stream: LogStreamKind = record.stream == 2 ? .stderr : .stdout
-            guard request.streams.contains(stream) else { return }
-            outbox.send(.logChunk(LogChunk(
-                jobID: job.id, attempt: attempt, stream: stream, seq: record.seq,
-                uncompressedLength: record.uncompressedLength, data: ByteBuffer(bytes: record.frame))))
+            guard request.streams.contains(record.stream) else { return }
+            outbox.send(.logChunk(LogChunk(record, job: job.id, attempt: attempt)))
         }
         await archiver.caughtUp(id, job: job.id, attempt: attempt, next: next)
     }

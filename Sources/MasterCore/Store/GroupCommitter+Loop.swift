@@ -3,17 +3,17 @@ import EtcdClient
 extension GroupCommitter {
     /// Tells the committer a key's current `mod_revision` (read from etcd at start-up).
     public func track(key: String, revision: Int64) {
-        state.withLock { $0.revisions[key] = revision }
+        state.withLock { $0.queue.track(key, revision: revision) }
     }
 
     /// Stops tracking a key (its job is final and will not be written again).
     public func forget(key: String) {
-        state.withLock { _ = $0.revisions.removeValue(forKey: key) }
+        state.withLock { $0.queue.track(key, revision: nil) }
     }
 
     /// The tracked `mod_revision` of a key, if any.
     public func revision(of key: String) -> Int64? {
-        state.withLock { $0.revisions[key] }
+        state.withLock { $0.queue.revisions[key] }
     }
 
     func waitForWork() async {
@@ -22,7 +22,7 @@ extension GroupCommitter {
                 let ready = state.withLock { state -> Bool in
                     // Checked under the lock: a cancellation that ran its handler before this
                     // continuation was stored must not leave the lane waiting for ever.
-                    if Task.isCancelled || state.failure != nil || state.order.contains(where: { !state.inFlight.contains($0) }) {
+                    if Task.isCancelled || state.queue.failure != nil || state.queue.hasTakeableWork {
                         return true
                     }
                     state.idleLanes.append(continuation)
@@ -43,7 +43,7 @@ extension GroupCommitter {
     /// After a commit frees its keys, writes queued behind them may be takeable: wake a lane.
     func wakeIdleLaneIfWorkRemains() {
         let lane = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.idleLanes.isEmpty, state.order.contains(where: { !state.inFlight.contains($0) }) else { return nil }
+            guard !state.idleLanes.isEmpty, state.queue.hasTakeableWork else { return nil }
             return state.idleLanes.removeFirst()
         }
         lane?.resume()
@@ -51,7 +51,7 @@ extension GroupCommitter {
 
     /// Waits until the oldest queued write is `window` old, unless a txn's worth is queued.
     func sleepOutWindow() async throws {
-        let (first, full) = state.withLock { ($0.firstQueuedAt, $0.order.count >= Self.maxOpsPerTxn) }
+        let (first, full) = state.withLock { ($0.queue.firstQueuedAt, $0.queue.holdsFullTxn) }
         guard !full, let first else { return }
         let deadline = first.advanced(by: window)
         if deadline > .now {
@@ -59,24 +59,13 @@ extension GroupCommitter {
         }
     }
 
-    /// Takes up to a txn's worth of queued writes whose keys are not in flight.
+    /// Takes up to a txn's worth of queued writes whose keys are not in flight; wakes the
+    /// callers waiting for room.
     func takeBatch() -> [Pending] {
         let (batch, roomWaiters) = state.withLock { state -> ([Pending], [CheckedContinuation<Void, Never>]) in
-            var batch: [Pending] = []
-            var rest: [String] = []
-            for key in state.order {
-                if batch.count < Self.maxOpsPerTxn, !state.inFlight.contains(key), let pending = state.queue.removeValue(forKey: key) {
-                    batch.append(pending)
-                    state.inFlight.insert(key)
-                } else {
-                    rest.append(key)
-                }
-            }
-            state.order = rest
-            state.firstQueuedAt = rest.isEmpty ? nil : .now
-            let waiters = state.roomWaiters
-            state.roomWaiters.removeAll()
-            return (batch, waiters)
+            let batch = state.queue.takeBatch(now: .now)
+            defer { state.roomWaiters.removeAll() }
+            return (batch, Array(state.roomWaiters.values))
         }
         roomWaiters.forEach { $0.resume() }
         // More than one txn's worth queued: let another lane take the next batch at once.
@@ -88,7 +77,7 @@ extension GroupCommitter {
     /// any: the writes it had committed (or found in conflict) by then report that, and the one
     /// that met the error and every one after it, not tried, report the error.
     func commitBatch(_ batch: [Pending]) async -> (any Error)? {
-        let conditions = state.withLock { state in batch.map { condition(for: $0.write, revisions: state.revisions) } }
+        let conditions = state.withLock { $0.queue.conditions(for: batch) }
         var compares = [fence]
         for condition in conditions {
             if let condition { compares.append(condition) }
@@ -141,61 +130,27 @@ extension GroupCommitter {
         }
     }
 
-    private func condition(for write: StoreWrite, revisions: [String: Int64]) -> Compare? {
-        switch write.expectation {
-        case .absent:
-            return .keyMissing(write.key)
-        case let .modRevision(revision):
-            return .modRevision(write.key, .equal, revision)
-        case .current:
-            // An untracked key has no known revision: require that it does not exist, which
-            // fails (a conflict) for any key someone else created.
-            guard let revision = revisions[write.key] else { return .keyMissing(write.key) }
-            return .modRevision(write.key, .equal, revision)
-        }
-    }
-
     private func finish(_ batch: ArraySlice<Pending>, results: [StoreWriteResult]) {
-        state.withLock { state in
-            for (pending, result) in zip(batch, results) {
-                state.inFlight.remove(pending.write.key)
-                guard case let .committed(revision) = result else { continue }
-                switch pending.write.operation {
-                case .put: state.revisions[pending.write.key] = revision
-                case .delete: state.revisions.removeValue(forKey: pending.write.key)
-                }
-            }
-        }
-        for (pending, result) in zip(batch, results) {
-            pending.waiters.forEach { $0(.success(result)) }
-        }
+        let told = state.withLock { $0.queue.finish(batch, results: results) }
+        told.forEach { waiter, result in waiter(result) }
     }
 
     /// Fails every write of `batch` with `error` (a cancelled commit as ``StoreError/stopped``).
     func fail(_ batch: ArraySlice<Pending>, with error: any Error) {
-        let error = error is CancellationError ? StoreError.stopped : error
-        state.withLock { state in batch.forEach { state.inFlight.remove($0.write.key) } }
-        for pending in batch {
-            pending.waiters.forEach { $0(.failure(error)) }
-        }
+        let told = state.withLock { $0.queue.fail(batch, with: error) }
+        told.forEach { waiter, result in waiter(result) }
     }
 
     /// Fails everything queued and refuses later writes.
     func stop(with error: StoreError) {
-        let (pending, lanes, roomWaiters) = state.withLock { state in
-            if state.failure == nil { state.failure = error }
-            let pending = state.order.compactMap { state.queue[$0] }
-            state.queue.removeAll()
-            state.order.removeAll()
+        let (told, lanes, roomWaiters) = state.withLock { state in
             defer {
                 state.idleLanes.removeAll()
                 state.roomWaiters.removeAll()
             }
-            return (pending, state.idleLanes, state.roomWaiters)
+            return (state.queue.stop(with: error), state.idleLanes, Array(state.roomWaiters.values))
         }
-        for item in pending {
-            item.waiters.forEach { $0(.failure(error)) }
-        }
+        told.forEach { waiter, result in waiter(result) }
         lanes.forEach { $0.resume() }
         roomWaiters.forEach { $0.resume() }
     }

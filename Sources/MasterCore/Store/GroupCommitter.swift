@@ -80,26 +80,16 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 /// - A write that fails (etcd unreachable or refusing, a lost fence) stops the committer: it
 ///   ends the leader's term, because memory and etcd may now disagree.
 public final class GroupCommitter: Sendable {
-    typealias Waiter = @Sendable (Result<StoreWriteResult, any Error>) -> Void
-
-    struct Pending {
-        var write: StoreWrite
-        var waiters: [Waiter]
-    }
+    typealias Pending = CommitQueue.Pending
 
     struct State {
-        var queue: [String: Pending] = [:]
-        var order: [String] = []
-        var firstQueuedAt: ContinuousClock.Instant?
+        /// The writes, their keys in flight and the known revisions (decided there).
+        var queue: CommitQueue
         /// Commit lanes waiting for work.
         var idleLanes: [CheckedContinuation<Void, Never>] = []
-        var roomWaiters: [CheckedContinuation<Void, Never>] = []
-        var failure: StoreError?
-        /// The `mod_revision` of every tracked key, as last committed.
-        var revisions: [String: Int64] = [:]
-        /// Keys in the txn in flight: a later write to one waits for the next txn, so that its
-        /// `.current` condition sees the revision the txn in flight produces.
-        var inFlight: Set<String> = []
+        /// Callers of ``waitForRoom()``, by number (so that a cancelled one can leave).
+        var roomWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var lastRoomWaiter: UInt64 = 0
     }
 
     /// The most operations in one txn (etcd's `--max-txn-ops` default, less the fence).
@@ -109,8 +99,7 @@ public final class GroupCommitter: Sendable {
     let fence: Compare
     let window: Duration
     let lanes: Int
-    private let maxQueued: Int
-    let state = Mutex(State())
+    let state: Mutex<State>
 
     /// Creates a committer that writes through `etcd` while `fence` holds.
     public init(etcd: EtcdClient, fence: Compare, window: Duration = .milliseconds(1), lanes: Int = 4, maxQueued: Int = 16_384) {
@@ -118,7 +107,7 @@ public final class GroupCommitter: Sendable {
         self.fence = fence
         self.window = window
         self.lanes = max(1, lanes)
-        self.maxQueued = maxQueued
+        self.state = Mutex(State(queue: CommitQueue(maxQueued: maxQueued, maxOpsPerTxn: Self.maxOpsPerTxn)))
     }
 
     /// Queues one write and returns once it is durable (or known to conflict).
@@ -144,20 +133,11 @@ public final class GroupCommitter: Sendable {
     public func enqueue(_ writes: [StoreWrite]) -> CommitTicket {
         let ticket = CommitTicket(count: writes.count)
         guard !writes.isEmpty else { return ticket }
+        let entries = writes.enumerated().map { index, write -> (write: StoreWrite, waiter: CommitQueue.Waiter) in
+            (write, { ticket.settle(index, $0) })
+        }
         let (lane, failure) = state.withLock { state -> (CheckedContinuation<Void, Never>?, StoreError?) in
-            if let failure = state.failure { return (nil, failure) }
-            for (index, write) in writes.enumerated() {
-                let waiter: Waiter = { ticket.settle(index, $0) }
-                if var pending = state.queue[write.key] {
-                    pending.write.operation = write.operation
-                    pending.waiters.append(waiter)
-                    state.queue[write.key] = pending
-                } else {
-                    state.queue[write.key] = Pending(write: write, waiters: [waiter])
-                    state.order.append(write.key)
-                }
-            }
-            if state.firstQueuedAt == nil { state.firstQueuedAt = .now }
+            if let failure = state.queue.enqueue(entries, now: .now) { return (nil, failure) }
             return (state.idleLanes.isEmpty ? nil : state.idleLanes.removeFirst(), nil)
         }
         if let failure {
@@ -167,21 +147,31 @@ public final class GroupCommitter: Sendable {
         return ticket
     }
 
-    /// Returns once the queue has room (or throws when the committer has stopped).
+    /// Returns once the queue has room; throws when the committer has stopped, and
+    /// `CancellationError` when the calling task is cancelled while it waits.
     public func waitForRoom() async throws {
         while true {
             let full = try state.withLock { state -> Bool in
-                if let failure = state.failure { throw failure }
-                return state.queue.count >= maxQueued
+                if let failure = state.queue.failure { throw failure }
+                return state.queue.isFull
             }
             guard full else { return }
-            await withCheckedContinuation { continuation in
-                let stillFull = state.withLock { state -> Bool in
-                    guard state.queue.count >= maxQueued, state.failure == nil else { return false }
-                    state.roomWaiters.append(continuation)
-                    return true
+            try Task.checkCancellation()
+            let number = state.withLock { state -> UInt64 in
+                state.lastRoomWaiter += 1
+                return state.lastRoomWaiter
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let stillFull = state.withLock { state -> Bool in
+                        guard state.queue.isFull, state.queue.failure == nil, !Task.isCancelled else { return false }
+                        state.roomWaiters[number] = continuation
+                        return true
+                    }
+                    if !stillFull { continuation.resume() }
                 }
-                if !stillFull { continuation.resume() }
+            } onCancel: {
+                state.withLock { $0.roomWaiters.removeValue(forKey: number) }?.resume()
             }
         }
     }
@@ -208,7 +198,7 @@ public final class GroupCommitter: Sendable {
             if Task.isCancelled { break }
             // A stopped committer ends its lanes, so that run() returns and the term ends; a lane
             // that looped on an empty queue would keep a leader that can no longer write.
-            if let failure = state.withLock({ $0.failure }) { throw failure }
+            if let failure = state.withLock({ $0.queue.failure }) { throw failure }
             try await sleepOutWindow()
             let batch = takeBatch()
             guard !batch.isEmpty else { continue }

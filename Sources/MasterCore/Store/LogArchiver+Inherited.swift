@@ -15,22 +15,7 @@ import WireProtocol
 extension LogArchiver {
     /// The attempts that run when the term begins; call before the term serves workers.
     public func inherit(_ running: [(job: JobID, attempt: UInt32)]) {
-        for (job, attempt) in running {
-            inherited.insert(AttemptKey(job: job, attempt: attempt))
-        }
-    }
-
-    /// Queues a chunk of an inherited attempt whose archive is not read yet (the first one asks
-    /// for the read); false when the attempt is not waiting for its archive.
-    func queueWhileLoading(_ chunk: LogChunk, node: NodeID, outbox: Outbox, key: AttemptKey) -> Bool {
-        if inherited.remove(key) != nil {
-            loading[key] = [(chunk, node, outbox)]
-            loadRequests.yield(key)
-            return true
-        }
-        guard loading[key] != nil else { return false }
-        loading[key]?.append((chunk, node, outbox))
-        return true
+        archive.inherit(running.map { AttemptKey(job: $0.job, attempt: $0.attempt) })
     }
 
     /// Reads the archives asked for, one at a time, until cancelled; throws when etcd fails
@@ -47,23 +32,9 @@ extension LogArchiver {
         }
     }
 
-    /// The archive of `key` is read: its state starts from it, and the chunks that waited are
-    /// taken in order.
+    /// The archive of `key` is read: the chunks that waited are taken in order.
     private func loaded(_ key: AttemptKey, _ summary: LogArchiveSummary) {
-        var attempt = attempts[key] ?? Attempt()
-        if summary.nextSeq > 0 {
-            attempt.durableThrough = summary.nextSeq - 1
-            attempt.lastReceived = summary.nextSeq - 1
-        }
-        attempt.storedBytes = summary.storedBytes
-        if summary.cutBytes > 0 {
-            attempt.cutting = true
-            attempt.cutBytes = summary.cutBytes
-            attempt.markerWrittenAt = .now
-            cutJobs[key.job, default: []].insert(key.attempt)
-        }
-        attempts[key] = attempt
-        for waiting in loading.removeValue(forKey: key) ?? [] {
+        for waiting in archive.loaded(key, summary: summary, now: .now) {
             receive(waiting.chunk, from: waiting.node, outbox: waiting.outbox)
         }
     }

@@ -10,25 +10,9 @@ extension LogArchiver {
     /// flight, if any, is done: what the archive holds of the node's attempts is then final
     /// until the new session sends more.
     public func forgetUnwritten(node: NodeID, owner: Outbox) async {
-        var keys: [AttemptKey] = []
-        for (key, attempt) in attempts where attempt.node == node {
-            var attempt = attempt
-            // (An attempt past its cap keeps its pending chunks: they were received before the
-            // cut began, and would be cut if they came again.)
-            if !attempt.cutting, let first = attempt.pending.first {
-                attempt.lastReceived = first.seq == 0 ? nil : first.seq - 1
-                attempt.storedBytes -= attempt.pending.reduce(0) { $0 + $1.frame.count }
-                attempt.pending = []
-            }
-            attempt.owner = owner
-            attempts[key] = attempt
-            keys.append(key)
-        }
-        for (key, waiting) in loading {
-            loading[key] = waiting.filter { $0.node != node || $0.outbox === owner }
-        }
-        while !ended, keys.contains(where: { attempts[$0]?.writing.isEmpty == false }) {
-            await withCheckedContinuation { flushWaiters.append($0) }
+        let keys = archive.forgetUnwritten(node: node, owner: owner)
+        while !ended, archive.isWriting(keys) {
+            await nextFlush()
         }
     }
 
@@ -38,14 +22,11 @@ extension LogArchiver {
     /// final job's log sees the exact count; its followers, if it was killed, get `LogEnd`.
     /// Returns early if the term ends first.
     public func settle(_ job: JobID, attempt: UInt32) async {
-        attemptExited(AttemptKey(job: job, attempt: attempt))
-        let keys = (cutJobs.removeValue(forKey: job) ?? []).map { AttemptKey(job: job, attempt: $0) }
-        for key in keys where attempts[key]?.cutChanged == true {
-            attempts[key]?.markerWrittenAt = nil
-            markDirty(key)
-        }
-        while !ended, keys.contains(where: { attempts[$0]?.cutChanged == true }) {
-            await withCheckedContinuation { flushWaiters.append($0) }
+        let keys = archive.settle(job, attempt: attempt)
+        perform(followers.attemptExited(AttemptKey(job: job, attempt: attempt)))
+        flushIfNeeded()
+        while !ended, archive.markersPending(keys) {
+            await nextFlush()
         }
     }
 }

@@ -13,6 +13,11 @@ import WireProtocol
 /// An attempt's `Exited` is sent only once all its output is durable (its ``LogWindow`` is
 /// empty): a job the leader records as ended has its whole log in the archive.
 ///
+/// Output is compressed outside the actor: ``log(_:epoch:stream:output:)``, the acknowledgement
+/// path of ``handle(_:)`` and ``exited(_:epoch:status:)`` reserve chunks in the window here,
+/// compress them in the calling task, and hand them back to be sent in seq order — so one job's
+/// compression never holds up another job's bookkeeping.
+///
 /// Bounded by what the leader assigns: an entry per attempt that runs or whose outcome awaits its
 /// acknowledgement (the leader assigns no more than the node's declared capacity holds), each
 /// with a window of at most ``LogWindow/maxBytes``; a repeated `Assign` replaces nothing.
@@ -56,7 +61,8 @@ actor WorkerState {
     private var welcomed = false
     /// Set once the incarnation's lease is gone: nothing more is reported (``fence()``).
     private var fenced = false
-    /// Woken whenever a window shrinks or an entry goes.
+    /// Woken, per job, whenever its window shrinks or its entry goes or is replaced; all at once
+    /// when the first session is welcomed.
     private let windowChanged = WakeList()
 
     init(node: NodeID, lease: Int64? = nil, logger: Logger, launches: AsyncStream<Launch>.Continuation) {
@@ -83,15 +89,17 @@ actor WorkerState {
             windowChanged.wakeAll()
         }
         var held: UInt32 = 0
-        for (job, entry) in jobs.sorted(by: { $0.key < $1.key }) {
-            for chunk in entry.log.unacked {
+        for job in jobs.keys.sorted() {
+            guard var entry = jobs[job] else { continue }
+            for chunk in entry.log.replay() {
                 send(.logChunk(chunk))
             }
+            jobs[job] = entry
             switch entry.phase {
             case .starting:
                 continue
             case .exited(let status) where entry.log.isEmpty:
-                send(.exited(Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)))
+                send(.exited(report(job, entry, status)))
             case .running, .exited:
                 // An attempt that ended with output still in flight is reported as running
                 // until that output is durable.
@@ -107,7 +115,7 @@ actor WorkerState {
     /// cancelled).
     func firstSessionWelcomed() async {
         while !welcomed, !Task.isCancelled {
-            await windowChanged.wait(since: windowChanged.generation)
+            await windowChanged.wait(for: nil, since: windowChanged.generation)
         }
     }
 
@@ -125,8 +133,15 @@ actor WorkerState {
         self.session = nil
     }
 
-    /// Handles one push from the leader.
-    func handle(_ message: WireMessage) {
+    /// Handles one push from the leader. An acknowledgement may let held output go: it is
+    /// compressed here, in the session's task, not on the actor.
+    nonisolated func handle(_ message: WireMessage) async {
+        guard case let .logAck(ack) = message else { return await handleControl(message) }
+        guard let (epoch, attempt, cuts) = await acknowledge(ack) else { return }
+        await fill(ack.jobID, epoch: epoch, cuts.map { LogWindow.compress($0, job: ack.jobID, attempt: attempt) })
+    }
+
+    private func handleControl(_ message: WireMessage) {
         switch message {
         case let .assign(assign):
             assignJob(assign)
@@ -134,12 +149,10 @@ actor WorkerState {
             guard let entry = jobs[cancel.jobID], entry.epoch <= cancel.epoch else { return }
             logger.info("killing on the leader's request", metadata: ["job.id": "\(cancel.jobID.rawValue)", "job.epoch": "\(cancel.epoch.rawValue)"])
             entry.kill.fire()
-        case let .logAck(ack):
-            acknowledge(ack)
         case let .reportAck(ack):
             if let entry = jobs[ack.jobID], entry.epoch == ack.epoch, case .exited = entry.phase {
                 jobs.removeValue(forKey: ack.jobID)
-                windowChanged.wakeAll()
+                windowChanged.wake(ack.jobID)
             }
         case let .error(error):
             logger.warning("the leader reported an error", metadata: ["code": "\(error.code.name)", "message": "\(error.message)"])
@@ -155,7 +168,7 @@ actor WorkerState {
         }
         let kill = KillSignal()
         jobs[assign.jobID] = Entry(epoch: assign.epoch, attempt: assign.attempt, phase: .starting, kill: kill)
-        windowChanged.wakeAll()
+        windowChanged.wake(assign.jobID)
         let request = RunRequest(job: assign.jobID, attempt: assign.attempt, epoch: assign.epoch, node: node, spec: assign.spec, lease: lease)
         launches.yield(Launch(request: request, kill: kill))
     }
@@ -171,18 +184,32 @@ actor WorkerState {
 
     // MARK: - Output
 
-    /// Takes output of an attempt and sends what is cut of it (``LogWindow``). Waits while the
-    /// attempt's window is full (backpressure); drops the output if the attempt is no longer
-    /// this worker's or the task is cancelled (the incarnation is ending).
-    func log(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: ByteBuffer) async {
+    /// Takes output of an attempt and sends what is cut of it (``LogWindow``), compressed in the
+    /// calling task. Waits while the attempt's window is full (backpressure); drops the output if
+    /// the attempt is no longer this worker's or the task is cancelled (the incarnation is ending).
+    nonisolated func log(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: ByteBuffer) async {
+        guard let (attempt, cuts) = await reserve(job, epoch: epoch, stream: stream, output: output), !cuts.isEmpty else { return }
+        await fill(job, epoch: epoch, cuts.map { LogWindow.compress($0, job: job, attempt: attempt) })
+    }
+
+    /// Cuts output into numbered chunks once the window has room; `nil` if the attempt is gone.
+    private func reserve(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: ByteBuffer) async -> (UInt32, [LogWindow.Cut])? {
         while let entry = jobs[job], entry.epoch == epoch, !entry.log.hasRoom {
-            guard !Task.isCancelled else { return }
-            await windowChanged.wait(since: windowChanged.generation)
+            guard !Task.isCancelled else { return nil }
+            await windowChanged.wait(for: job, since: windowChanged.generation)
         }
-        guard var entry = jobs[job], entry.epoch == epoch else { return }
-        let chunks = entry.log.take(output, stream: stream, job: job, attempt: entry.attempt)
+        guard var entry = jobs[job], entry.epoch == epoch else { return nil }
+        let cuts = entry.log.take(output, stream: stream)
         jobs[job] = entry
-        for chunk in chunks {
+        return (entry.attempt, cuts)
+    }
+
+    /// Compressed chunks of the attempt are back: sends those whose turn has come.
+    private func fill(_ job: JobID, epoch: Epoch, _ chunks: [LogChunk]) {
+        guard !chunks.isEmpty, var entry = jobs[job], entry.epoch == epoch else { return }
+        let ready = entry.log.fill(chunks)
+        jobs[job] = entry
+        for chunk in ready {
             send(.logChunk(chunk))
         }
     }
@@ -192,21 +219,21 @@ actor WorkerState {
     func outputDurable(_ job: JobID, epoch: Epoch) async {
         while let entry = jobs[job], entry.epoch == epoch, !entry.log.isEmpty {
             guard !Task.isCancelled else { return }
-            await windowChanged.wait(since: windowChanged.generation)
+            await windowChanged.wait(for: job, since: windowChanged.generation)
         }
     }
 
-    private func acknowledge(_ ack: LogAck) {
-        guard var entry = jobs[ack.jobID], entry.attempt == ack.attempt, entry.log.acknowledge(through: ack.seq) else { return }
-        let held = entry.log.cutHeld(job: ack.jobID, attempt: entry.attempt)
+    /// Frees what the acknowledgement covers and cuts the output held meanwhile; returns the
+    /// attempt's epoch and number and the cuts to compress, or `nil` when nothing changed.
+    private func acknowledge(_ ack: LogAck) -> (Epoch, UInt32, [LogWindow.Cut])? {
+        guard var entry = jobs[ack.jobID], entry.attempt == ack.attempt, entry.log.acknowledge(through: ack.seq) else { return nil }
+        let held = entry.log.cutHeld()
         jobs[ack.jobID] = entry
-        windowChanged.wakeAll()
-        for chunk in held {
-            send(.logChunk(chunk))
-        }
+        windowChanged.wake(ack.jobID)
         if case let .exited(status) = entry.phase, entry.log.isEmpty {
-            send(.exited(Exited(jobID: ack.jobID, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)))
+            send(.exited(report(ack.jobID, entry, status)))
         }
+        return (entry.epoch, entry.attempt, held)
     }
 
     // MARK: - Reports from runners
@@ -220,18 +247,26 @@ actor WorkerState {
     }
 
     /// An attempt ended; kept until the leader acknowledges it. Reported at once if its output
-    /// is durable, otherwise when the last `LogAck` arrives.
-    func exited(_ job: JobID, epoch: Epoch, status: ExitStatus) {
-        guard var entry = jobs[job], entry.epoch == epoch else { return }
+    /// is durable, otherwise when the last `LogAck` arrives; output it held is cut and sent first.
+    nonisolated func exited(_ job: JobID, epoch: Epoch, status: ExitStatus) async {
+        guard let (attempt, cuts) = await markExited(job, epoch: epoch, status: status) else { return }
+        await fill(job, epoch: epoch, cuts.map { LogWindow.compress($0, job: job, attempt: attempt) })
+    }
+
+    private func markExited(_ job: JobID, epoch: Epoch, status: ExitStatus) -> (UInt32, [LogWindow.Cut])? {
+        guard var entry = jobs[job], entry.epoch == epoch else { return nil }
         entry.phase = .exited(status)
-        let held = entry.log.cutHeld(job: job, attempt: entry.attempt)
+        let held = entry.log.cutHeld()
         jobs[job] = entry
-        for chunk in held {
-            send(.logChunk(chunk))
-        }
         if entry.log.isEmpty {
-            send(.exited(Exited(jobID: job, epoch: epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)))
+            send(.exited(report(job, entry, status)))
         }
+        return (entry.attempt, held)
+    }
+
+    /// The `Exited` report of an attempt that ended with `status`.
+    private func report(_ job: JobID, _ entry: Entry, _ status: ExitStatus) -> Exited {
+        Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)
     }
 
     /// Number of attempts this incarnation tracks.

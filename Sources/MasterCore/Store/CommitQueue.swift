@@ -1,0 +1,152 @@
+import EtcdClient
+import NIOCore
+
+/// The group committer's queue: which writes wait, which keys a txn in flight holds, what the
+/// next batch is, what each key's revision is, and who learns what when a batch ends. Pure: no
+/// etcd, no locks, no clock of its own — ``GroupCommitter`` holds it under its lock, passes
+/// `now`, performs the txns and calls the waiters it returns outside the lock.
+///
+/// ```
+/// enqueue ─▶ queued (coalesced per key) ─takeBatch─▶ in flight ─finish─▶ revisions, waiters told
+///                                                               └fail / stop─▶ waiters told why
+/// ```
+struct CommitQueue {
+    /// Told a write's result once it is settled.
+    typealias Waiter = @Sendable (Result<StoreWriteResult, any Error>) -> Void
+
+    /// A queued write and everyone waiting for it (several when writes to one key coalesced).
+    struct Pending {
+        var write: StoreWrite
+        var waiters: [Waiter]
+    }
+
+    /// The most keys queued before ``isFull``.
+    let maxQueued: Int
+    /// The most writes in one batch (etcd's `--max-txn-ops` default, less the fence).
+    let maxOpsPerTxn: Int
+
+    private var queue: [String: Pending] = [:]
+    /// Queued keys in arrival order (each is in `queue`).
+    private var order = CircularBuffer<String>()
+    /// Keys of the txns in flight: a later write to one waits for the next batch, so that its
+    /// `.current` condition sees the revision the txn in flight produces.
+    private var inFlight: Set<String> = []
+    /// When the oldest write now queued arrived.
+    private(set) var firstQueuedAt: ContinuousClock.Instant?
+    /// Why the queue stopped; once set, every write fails with it.
+    private(set) var failure: StoreError?
+    /// The `mod_revision` of every tracked key, as last committed.
+    private(set) var revisions: [String: Int64] = [:]
+
+    /// A queue holding at most `maxQueued` keys, cutting batches of at most `maxOpsPerTxn`.
+    init(maxQueued: Int, maxOpsPerTxn: Int) {
+        self.maxQueued = maxQueued
+        self.maxOpsPerTxn = maxOpsPerTxn
+    }
+
+    /// Whether a caller that can wait should wait for room before queueing more.
+    var isFull: Bool { queue.count >= maxQueued }
+
+    /// Whether a full txn's worth is queued (a lane need not wait out the window).
+    var holdsFullTxn: Bool { order.count >= maxOpsPerTxn }
+
+    /// Whether a write is queued whose key no txn in flight holds.
+    var hasTakeableWork: Bool { order.contains { !inFlight.contains($0) } }
+
+    /// Queues writes, each with its waiter, at `now`. A write to a queued key coalesces with it:
+    /// the last value is written under the first's condition, and all its waiters get the same
+    /// result. Returns the failure, and queues nothing, if the queue has stopped.
+    mutating func enqueue(_ writes: [(write: StoreWrite, waiter: Waiter)], now: ContinuousClock.Instant) -> StoreError? {
+        if let failure { return failure }
+        for (write, waiter) in writes {
+            if var pending = queue[write.key] {
+                pending.write.operation = write.operation
+                pending.waiters.append(waiter)
+                queue[write.key] = pending
+            } else {
+                queue[write.key] = Pending(write: write, waiters: [waiter])
+                order.append(write.key)
+            }
+        }
+        if firstQueuedAt == nil, !order.isEmpty { firstQueuedAt = now }
+        return nil
+    }
+
+    /// Takes up to a txn's worth of queued writes, oldest first, whose keys are not in flight;
+    /// they are in flight until ``finish(_:results:)`` or ``fail(_:with:)``. Looks at no more of
+    /// the queue than it takes, plus the keys it skips.
+    mutating func takeBatch(now: ContinuousClock.Instant) -> [Pending] {
+        var batch: [Pending] = []
+        var skipped: [String] = []
+        while batch.count < maxOpsPerTxn, let key = order.popFirst() {
+            if inFlight.contains(key) {
+                skipped.append(key)
+            } else if let pending = queue.removeValue(forKey: key) {
+                batch.append(pending)
+                inFlight.insert(key)
+            }
+        }
+        for key in skipped.reversed() { order.prepend(key) }
+        firstQueuedAt = order.isEmpty ? nil : now
+        return batch
+    }
+
+    /// The compare each write of `batch` needs, from what the queue knows of its key.
+    func conditions(for batch: [Pending]) -> [Compare?] {
+        batch.map { pending in
+            let write = pending.write
+            switch write.expectation {
+            case .absent:
+                return .keyMissing(write.key)
+            case let .modRevision(revision):
+                return .modRevision(write.key, .equal, revision)
+            case .current:
+                // An untracked key has no known revision: require that it does not exist, which
+                // fails (a conflict) for any key someone else created.
+                guard let revision = revisions[write.key] else { return .keyMissing(write.key) }
+                return .modRevision(write.key, .equal, revision)
+            }
+        }
+    }
+
+    /// Writes of a batch got their results: their keys leave flight, committed revisions are
+    /// tracked. Returns the waiters to tell.
+    mutating func finish(_ batch: ArraySlice<Pending>, results: [StoreWriteResult]) -> [(Waiter, Result<StoreWriteResult, any Error>)] {
+        var told: [(Waiter, Result<StoreWriteResult, any Error>)] = []
+        for (pending, result) in zip(batch, results) {
+            inFlight.remove(pending.write.key)
+            if case let .committed(revision) = result {
+                switch pending.write.operation {
+                case .put: revisions[pending.write.key] = revision
+                case .delete: revisions.removeValue(forKey: pending.write.key)
+                }
+            }
+            told += pending.waiters.map { ($0, .success(result)) }
+        }
+        return told
+    }
+
+    /// Writes of a batch failed with `error` (a cancelled commit as ``StoreError/stopped``):
+    /// their keys leave flight. Returns the waiters to tell.
+    mutating func fail(_ batch: ArraySlice<Pending>, with error: any Error) -> [(Waiter, Result<StoreWriteResult, any Error>)] {
+        let error = error is CancellationError ? StoreError.stopped : error
+        batch.forEach { inFlight.remove($0.write.key) }
+        return batch.flatMap { pending in pending.waiters.map { ($0, .failure(error)) } }
+    }
+
+    /// Stops the queue (the first reason stays): everything queued fails with it, and so does
+    /// every later write. Returns the waiters to tell.
+    mutating func stop(with error: StoreError) -> [(Waiter, Result<StoreWriteResult, any Error>)] {
+        if failure == nil { failure = error }
+        let pending = order.compactMap { queue[$0] }
+        queue.removeAll()
+        order.removeAll()
+        firstQueuedAt = nil
+        return pending.flatMap { item in item.waiters.map { ($0, .failure(error)) } }
+    }
+
+    /// Sets a key's known `mod_revision` (`nil`: no longer tracked).
+    mutating func track(_ key: String, revision: Int64?) {
+        revisions[key] = revision
+    }
+}

@@ -1,0 +1,132 @@
+import EtcdClient
+import Synchronization
+import XCTest
+
+@testable import MasterCore
+
+/// The group committer's queue, event by event: no etcd, no locks, no sleeps.
+final class CommitQueueTests: XCTestCase {
+    private let now = ContinuousClock.now
+
+    /// Results told to waiters, by the name given to each waiter.
+    private final class Told: Sendable {
+        let results = Mutex<[String: [String]]>([:])
+
+        func waiter(_ name: String) -> CommitQueue.Waiter {
+            { result in
+                let text: String
+                switch result {
+                case let .success(.committed(revision)): text = "committed \(revision)"
+                case .success(.conflict): text = "conflict"
+                case let .failure(error): text = "failed: \(error)"
+                }
+                self.results.withLock { $0[name, default: []].append(text) }
+            }
+        }
+
+        subscript(_ name: String) -> [String] { results.withLock { $0[name] ?? [] } }
+    }
+
+    private func put(_ key: String, _ value: String = "v", expecting: StoreWrite.Expectation = .current) -> StoreWrite {
+        StoreWrite(key: key, operation: .put(Array(value.utf8)), expectation: expecting)
+    }
+
+    private func tell(_ told: [(CommitQueue.Waiter, Result<StoreWriteResult, any Error>)]) {
+        told.forEach { waiter, result in waiter(result) }
+    }
+
+    func testWritesToOneKeyCoalesceIntoItsFirstConditionWithTheLastValueAndEveryWaiterHearsOnce() {
+        var queue = CommitQueue(maxQueued: 2, maxOpsPerTxn: 127)
+        let told = Told()
+        XCTAssertNil(queue.enqueue([(put("a", "1", expecting: .absent), told.waiter("first"))], now: now))
+        XCTAssertNil(queue.enqueue([(put("a", "2"), told.waiter("second"))], now: now))
+        XCTAssertFalse(queue.isFull, "one key queued")
+        XCTAssertNil(queue.enqueue([(put("b"), told.waiter("b"))], now: now))
+        XCTAssertTrue(queue.isFull, "admission stops at maxQueued keys")
+
+        let batch = queue.takeBatch(now: now)
+        XCTAssertEqual(batch.map(\.write.key), ["a", "b"])
+        XCTAssertEqual(batch[0].write.operation, .put(Array("2".utf8)))
+        XCTAssertEqual(batch[0].write.expectation, .absent)
+        XCTAssertFalse(queue.isFull)
+        tell(queue.finish(batch[...], results: [.committed(revision: 7), .committed(revision: 7)]))
+        XCTAssertEqual(told["first"], ["committed 7"])
+        XCTAssertEqual(told["second"], ["committed 7"])
+        XCTAssertEqual(queue.revisions["a"], 7)
+    }
+
+    func testABatchTakesTheOldestKeysNotInFlightAndLeavesTheRestInOrder() {
+        var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 2)
+        let told = Told()
+        for key in ["a", "b", "c"] { _ = queue.enqueue([(put(key), told.waiter(key))], now: now) }
+        XCTAssertTrue(queue.holdsFullTxn)
+        let first = queue.takeBatch(now: now)
+        XCTAssertEqual(first.map(\.write.key), ["a", "b"])
+
+        // "a" again while its txn is in flight: it waits, so that its condition sees that txn's revision.
+        _ = queue.enqueue([(put("a", "again"), told.waiter("a2"))], now: now)
+        _ = queue.enqueue([(put("d"), told.waiter("d"))], now: now)
+        XCTAssertTrue(queue.hasTakeableWork)
+        XCTAssertEqual(queue.takeBatch(now: now).map(\.write.key), ["c", "d"])
+        XCTAssertFalse(queue.hasTakeableWork, "only the key in flight is left")
+        XCTAssertEqual(queue.takeBatch(now: now).map(\.write.key), [])
+
+        tell(queue.finish(first[...], results: [.committed(revision: 5), .conflict]))
+        XCTAssertTrue(queue.hasTakeableWork)
+        let retry = queue.takeBatch(now: now)
+        XCTAssertEqual(retry.map(\.write.key), ["a"])
+        XCTAssertEqual(queue.conditions(for: retry), [.modRevision("a", .equal, 5)], "the condition is the revision the first txn produced")
+        XCTAssertEqual(told["b"], ["conflict"])
+    }
+
+    func testConditionsFollowEachWritesExpectation() {
+        var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 127)
+        queue.track("tracked", revision: 3)
+        let told = Told()
+        _ = queue.enqueue(
+            [
+                (put("new", expecting: .absent), told.waiter("1")),
+                (put("exact", expecting: .modRevision(9)), told.waiter("2")),
+                (put("tracked"), told.waiter("3")),
+                (put("untracked"), told.waiter("4")),
+            ], now: now)
+        let batch = queue.takeBatch(now: now)
+        XCTAssertEqual(
+            queue.conditions(for: batch),
+            [.keyMissing("new"), .modRevision("exact", .equal, 9), .modRevision("tracked", .equal, 3), .keyMissing("untracked")])
+        tell(queue.finish(batch[...], results: Array(repeating: .committed(revision: 10), count: 4)))
+        _ = queue.enqueue([(StoreWrite(key: "tracked", operation: .delete, expectation: .current), told.waiter("5"))], now: now)
+        tell(queue.finish(queue.takeBatch(now: now)[...], results: [.committed(revision: 11)]))
+        XCTAssertNil(queue.revisions["tracked"], "a deleted key is no longer tracked")
+    }
+
+    func testAPartialFailureReportsCommittedWritesAsSuchAndTheRestAsFailedAndFreesTheirKeys() {
+        var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 127)
+        let told = Told()
+        for key in ["a", "b", "c"] { _ = queue.enqueue([(put(key), told.waiter(key))], now: now) }
+        let batch = queue.takeBatch(now: now)
+        tell(queue.finish(batch[..<1], results: [.committed(revision: 4)]))
+        tell(queue.fail(batch[1...], with: StoreError.notLeader))
+        XCTAssertEqual(told["a"], ["committed 4"])
+        XCTAssertEqual(told["b"], ["failed: \(StoreError.notLeader)"])
+        XCTAssertEqual(told["c"], ["failed: \(StoreError.notLeader)"])
+        _ = queue.enqueue([(put("b"), told.waiter("b2"))], now: now)
+        XCTAssertEqual(queue.takeBatch(now: now).map(\.write.key), ["b"], "a failed key is no longer in flight")
+    }
+
+    func testAStoppedQueueFailsWhatItHoldsAndEveryLaterWriteAndACancelledCommitCountsAsStopped() {
+        var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 127)
+        let told = Told()
+        _ = queue.enqueue([(put("a"), told.waiter("a"))], now: now)
+        let inFlight = queue.takeBatch(now: now)
+        _ = queue.enqueue([(put("b"), told.waiter("b"))], now: now)
+        tell(queue.stop(with: .notLeader))
+        tell(queue.stop(with: .stopped))
+        XCTAssertEqual(told["b"], ["failed: \(StoreError.notLeader)"], "the first reason stays")
+        XCTAssertEqual(queue.enqueue([(put("c"), told.waiter("c"))], now: now), .notLeader)
+        XCTAssertNil(queue.firstQueuedAt)
+        XCTAssertFalse(queue.hasTakeableWork)
+        tell(queue.fail(inFlight[...], with: CancellationError()))
+        XCTAssertEqual(told["a"], ["failed: \(StoreError.stopped)"])
+    }
+}
