@@ -50,11 +50,12 @@ extension Scheduler {
                 change.writes.append(StoreWrite(key: Keys.job(id), operation: .put(JobRecord.encode(record, nodeLease: tracked.nodeLease)), expectation: expectation))
                 change.persisted.append(id)
                 change.snapshots[id] = tracked.status
+                currentAttempts.update(id, status: tracked.status)
             case let .kill(id, node, epoch):
                 workers[node]?.send(.cancel(Cancel(jobID: id, epoch: epoch)))
                 // What the attempt prints until it dies still goes to its archive.
                 if let attempt = state.jobs[id]?.status.attempt {
-                    killedAttempts.remember(id, attempt: attempt, node: node)
+                    currentAttempts.killed(id, attempt: attempt, node: node)
                 }
             case .assign, .publish:
                 change.followUps.append(action)

@@ -23,15 +23,6 @@ extension Scheduler {
         carryOutInBackground(state.workerSynced(node, now: Self.now()))
     }
 
-    /// Whether `chunk` is output of the attempt the job runs now on `node` (else it is stale).
-    /// Output of an attempt killed by a cancel counts too (the most recent ``KilledAttempts/limit``).
-    public func isCurrent(_ chunk: LogChunk, from node: NodeID) -> Bool {
-        if let job = state.jobs[chunk.jobID], job.status.node == node, job.status.attempt == chunk.attempt, job.status.state.holdsCapacity {
-            return true
-        }
-        return killedAttempts.contains(chunk.jobID, attempt: chunk.attempt, node: node)
-    }
-
     /// A worker started an attempt. A stale attempt is answered with a kill. The write runs in
     /// the background.
     public func started(_ report: Started, from node: NodeID) {
@@ -108,6 +99,7 @@ extension Scheduler {
         for (details, nodeLease, revision) in jobs where !details.status.state.isFinal {
             committer.track(key: Keys.job(details.id), revision: revision)
             actions += state.restore(details, nodeLease: nodeLease, now: Self.now())
+            currentAttempts.update(details.id, status: state.jobs[details.id]?.status)
         }
         try await carryOut(actions)
     }

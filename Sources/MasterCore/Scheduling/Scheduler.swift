@@ -29,8 +29,9 @@ public actor Scheduler {
     let backgroundWork: AsyncStream<PreparedChange>
     let background: AsyncStream<PreparedChange>.Continuation
 
-    /// Attempts killed on the leader's request (a cancel) whose last output may still arrive.
-    var killedAttempts = KilledAttempts()
+    /// Which attempts may send output (kept in step with ``state``; read by worker sessions
+    /// without a hop to this actor).
+    public nonisolated let currentAttempts = CurrentAttempts()
 
     /// Acknowledgements of repeated `Exited` reports, sent once the first report's write is
     /// durable (at most one entry per live final job).
@@ -135,30 +136,5 @@ public actor Scheduler {
     /// Stops pushing events to `outbox`.
     public func unsubscribe(_ outbox: Outbox) {
         subscribers.removeValue(forKey: ObjectIdentifier(outbox))
-    }
-}
-
-/// The most recent attempts the leader killed, whose output is still archived while it drains
-/// (the job itself is final and forgotten). Bounded: the oldest of ``limit`` is forgotten first.
-struct KilledAttempts {
-    /// How many killed attempts are remembered.
-    static let limit = 4096
-
-    private var attempts: [JobID: (attempt: UInt32, node: NodeID)] = [:]
-    private var order: [JobID] = []
-
-    mutating func remember(_ job: JobID, attempt: UInt32, node: NodeID) {
-        if attempts.updateValue((attempt, node), forKey: job) == nil {
-            order.append(job)
-        }
-        if order.count > Self.limit {
-            attempts.removeValue(forKey: order.removeFirst())
-        }
-    }
-
-    /// Whether `attempt` of `job` on `node` is one of them.
-    func contains(_ job: JobID, attempt: UInt32, node: NodeID) -> Bool {
-        guard let killed = attempts[job] else { return false }
-        return killed.attempt == attempt && killed.node == node
     }
 }

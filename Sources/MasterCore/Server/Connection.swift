@@ -173,7 +173,7 @@ struct Connection {
         case let .ping(ping):
             outbox.send(.pong(ping))
         case let .logChunk(chunk):
-            if await context.scheduler.isCurrent(chunk, from: node) {
+            if context.scheduler.currentAttempts.isCurrent(chunk.jobID, attempt: chunk.attempt, node: node) {
                 await context.archiver.receive(chunk, from: node, outbox: outbox)
             } else {
                 // Output of an attempt that is over or moved: nobody wants it; let the worker drop it.
