@@ -162,3 +162,37 @@ extension ClusterStateTests {
         XCTAssertEqual(state.nodes["n1"]?.status.allocated, .zero)
     }
 }
+
+/// When a worker hears `ReportAck` for an `Exited`.
+final class ReportAckTests: XCTestCase {
+    private let now = UnixMillis(1_000)
+
+    private func running(_ id: JobID, attempts: UInt32 = 1) -> ClusterState {
+        var state = ClusterState(strategy: .binpack)
+        _ = state.nodeRegistered(NodeDescriptor(id: "n1", capacity: Resources(cpuMillis: 4000, memoryBytes: 4 << 30), runtimes: [.exec]), leaseID: 1, now: now)
+        _ = state.workerConnected("n1", now: now)
+        let spec = JobSpec(runtime: .exec, command: .argv(["true"]), resources: Resources(cpuMillis: 100, memoryBytes: 1 << 20), maxAttempts: attempts, retryDelaySeconds: 0)
+        _ = state.submit(id: id, spec: spec, now: now)
+        _ = state.started(id, epoch: Epoch(1), on: "n1", now: now)
+        return state
+    }
+
+    func testAnOutcomeIsAcknowledgedWithItsWriteARepeatAfterTheFinalWriteAndAGoneJobAtOnce() {
+        var state = running("j")
+        let first = state.exitedReport("j", epoch: Epoch(1), on: "n1", exitCode: 0, reason: "", lostByInfrastructure: false, now: now)
+        XCTAssertEqual(first, ExitedDecision(actions: [.persist("j"), .publish("j")], ack: .afterWrites, stale: false))
+        let repeated = state.exitedReport("j", epoch: Epoch(1), on: "n1", exitCode: 0, reason: "", lostByInfrastructure: false, now: now)
+        XCTAssertEqual(repeated, ExitedDecision(actions: [], ack: .afterFinalWrite, stale: false))
+        state.forgetIfFinal("j")
+        let gone = state.exitedReport("j", epoch: Epoch(1), on: "n1", exitCode: 0, reason: "", lostByInfrastructure: false, now: now)
+        XCTAssertEqual(gone, ExitedDecision(actions: [], ack: .now, stale: true))
+    }
+
+    func testAStaleOutcomeOfALiveJobIsAcknowledgedOnceItsCurrentRecordIsWrittenAgain() {
+        var state = running("j", attempts: 3)
+        _ = state.exitedReport("j", epoch: Epoch(1), on: "n1", exitCode: 1, reason: "", lostByInfrastructure: false, now: now)
+        XCTAssertEqual(state.status(of: "j")?.attempt, 2, "retried")
+        let stale = state.exitedReport("j", epoch: Epoch(1), on: "n2", exitCode: 0, reason: "", lostByInfrastructure: false, now: now)
+        XCTAssertEqual(stale, ExitedDecision(actions: [.persist("j")], ack: .afterWrites, stale: true))
+    }
+}

@@ -41,32 +41,20 @@ extension Scheduler {
     /// a `ReportAck` and stops re-sending it. The write runs in the background.
     public func exited(_ report: Exited, from node: NodeID) {
         let reason = report.oomKilled ? (report.reason.isEmpty ? "killed: out of memory" : "killed: out of memory; \(report.reason)") : report.reason
-        switch state.exited(
+        let decision = state.exitedReport(
             report.jobID, epoch: report.epoch, on: node, exitCode: report.exitCode, reason: reason,
             lostByInfrastructure: report.lostByInfrastructure, now: Self.now())
-        {
-        case let .accepted(actions):
-            carryOutInBackground(actions, ack: (node, ReportAck(jobID: report.jobID, epoch: report.epoch)))
-        case .duplicate:
-            // The outcome is being written (a final job is forgotten once its write is durable):
-            // acknowledge when that write is.
-            acksAfterWrite[report.jobID, default: []].append((node, ReportAck(jobID: report.jobID, epoch: report.epoch)))
-        case .stale:
+        if decision.stale {
             logger.info("refused a stale Exited", metadata: ["job.id": "\(report.jobID.rawValue)", "job.epoch": "\(report.epoch.rawValue)", "node.id": "\(node.rawValue)"])
-            let ack = ReportAck(jobID: report.jobID, epoch: report.epoch)
-            guard let job = state.jobs[report.jobID] else {
-                // Not live: its last record is durable (a final job is forgotten only then).
-                workers[node]?.send(.reportAck(ack))
-                return
-            }
-            // The write that made this report stale may not be durable yet: acknowledge after it.
-            // A final job's write is awaited in place; a live one's record is written again,
-            // queued behind whatever write of it is still in flight.
-            if job.status.state.isFinal {
-                acksAfterWrite[report.jobID, default: []].append((node, ack))
-            } else {
-                carryOutInBackground([.persist(report.jobID)], ack: (node, ack))
-            }
+        }
+        let ack = ReportAck(jobID: report.jobID, epoch: report.epoch)
+        switch decision.ack {
+        case .afterWrites:
+            carryOutInBackground(decision.actions, ack: (node, ack))
+        case .afterFinalWrite:
+            acksAfterWrite[report.jobID, default: []].append((node, ack))
+        case .now:
+            workers[node]?.send(.reportAck(ack))
         }
     }
 
