@@ -134,7 +134,8 @@ struct ArchiveBook {
         if attempts[key] == nil, attempts.count >= maxTrackedAttempts {
             forgetIdle(keeping: isFollowed)
         }
-        var attempt = attempts[key] ?? Attempt()
+        // Moved out, not copied: its arrays stay uniquely referenced, so appends do not copy them.
+        var attempt = attempts.removeValue(forKey: key) ?? Attempt()
         attempt.outbox = outbox
         attempt.node = node
         defer { attempts[key] = attempt }
@@ -183,7 +184,7 @@ struct ArchiveBook {
         var batch = Batch()
         var bytes = 0
         while let key = dirty.first, batch.puts.count < maxOpsPerTxn - 1, bytes < maxBytesPerTxn {
-            guard var attempt = attempts[key] else {
+            guard var attempt = attempts.removeValue(forKey: key) else {
                 dirty.removeFirst()
                 dirtySet.remove(key)
                 continue

@@ -198,17 +198,14 @@ actor WorkerState {
             guard !Task.isCancelled else { return nil }
             await windowChanged.wait(for: job, since: windowChanged.generation)
         }
-        guard var entry = jobs[job], entry.epoch == epoch else { return nil }
-        let cuts = entry.log.take(output, stream: stream)
-        jobs[job] = entry
-        return (entry.attempt, cuts)
+        // Mutated in place (`jobs[job]?.log`), not through a copy: the window's arrays are not copied per chunk.
+        guard jobs[job]?.epoch == epoch, let attempt = jobs[job]?.attempt, let cuts = jobs[job]?.log.take(output, stream: stream) else { return nil }
+        return (attempt, cuts)
     }
 
     /// Compressed chunks of the attempt are back: sends those whose turn has come.
     private func fill(_ job: JobID, epoch: Epoch, _ chunks: [LogChunk]) {
-        guard !chunks.isEmpty, var entry = jobs[job], entry.epoch == epoch else { return }
-        let ready = entry.log.fill(chunks)
-        jobs[job] = entry
+        guard !chunks.isEmpty, jobs[job]?.epoch == epoch, let ready = jobs[job]?.log.fill(chunks) else { return }
         for chunk in ready {
             send(.logChunk(chunk))
         }
@@ -226,9 +223,9 @@ actor WorkerState {
     /// Frees what the acknowledgement covers and cuts the output held meanwhile; returns the
     /// attempt's epoch and number and the cuts to compress, or `nil` when nothing changed.
     private func acknowledge(_ ack: LogAck) -> (Epoch, UInt32, [LogWindow.Cut])? {
-        guard var entry = jobs[ack.jobID], entry.attempt == ack.attempt, entry.log.acknowledge(through: ack.seq) else { return nil }
-        let held = entry.log.cutHeld()
-        jobs[ack.jobID] = entry
+        guard jobs[ack.jobID]?.attempt == ack.attempt, jobs[ack.jobID]?.log.acknowledge(through: ack.seq) == true,
+            let held = jobs[ack.jobID]?.log.cutHeld(), let entry = jobs[ack.jobID]
+        else { return nil }
         windowChanged.wake(ack.jobID)
         if case let .exited(status) = entry.phase, entry.log.isEmpty {
             send(.exited(report(ack.jobID, entry, status)))
