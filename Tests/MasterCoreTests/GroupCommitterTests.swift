@@ -162,6 +162,19 @@ final class GroupCommitterTests: XCTestCase {
         }
     }
 
+    /// A caller waiting for room in a full queue leaves when its task is cancelled (the
+    /// committer's loop is not running, so the queue stays full).
+    func testAWaitForRoomEndsWhenItsTaskIsCancelled() async throws {
+        let committer = GroupCommitter(etcd: etcd, fence: try await fence(), maxQueued: 1)
+        _ = committer.enqueue([Fixture(etcd: etcd, prefix: prefix).put("a", "1")])
+        let waiter = Task { try await committer.waitForRoom() }
+        waiter.cancel()
+        let outcome = try await withDeadline(.seconds(10), waitingFor: "a cancelled waitForRoom to end") {
+            await waiter.result
+        }
+        XCTAssertThrowsError(try outcome.get()) { XCTAssertTrue($0 is CancellationError, "it ended with \($0)") }
+    }
+
     /// Queues one full batch whose first write conflicts, so that the committer retries it write
     /// by write, and runs `failure` as soon as the first retried write is in etcd.
     private func runRetriesUntil(_ f: Fixture, failure: @escaping @Sendable () async throws -> Void) async throws -> RetryOutcome {
