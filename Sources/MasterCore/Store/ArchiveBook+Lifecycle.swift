@@ -17,7 +17,7 @@ extension ArchiveBook {
             var attempt = attempt
             // (An attempt past its cap keeps its pending chunks: they were received before the
             // cut began, and would be cut if they came again.)
-            if !attempt.cutting, let first = attempt.pending.first {
+            if attempt.cap == .storing, let first = attempt.pending.first {
                 attempt.lastReceived = first.seq == 0 ? nil : first.seq - 1
                 attempt.storedBytes -= attempt.pending.reduce(0) { $0 + $1.frame.count }
                 attempt.pending = []
@@ -51,7 +51,10 @@ extension ArchiveBook {
 
     /// Whether any of `keys` has a cut marker not yet written with its latest count.
     func markersPending(_ keys: [AttemptKey]) -> Bool {
-        keys.contains { attempts[$0]?.cutChanged == true }
+        keys.contains { key in
+            guard case .cutting(_, .behind)? = attempts[key]?.cap else { return false }
+            return true
+        }
     }
 
     /// Whether the attempt's worker reported it exited.
@@ -85,9 +88,7 @@ extension ArchiveBook {
         }
         attempt.storedBytes = summary.storedBytes
         if summary.cutBytes > 0 {
-            attempt.cutting = true
-            attempt.cutBytes = summary.cutBytes
-            attempt.markerWrittenAt = now
+            attempt.cap = .cutting(bytes: summary.cutBytes, marker: .current(writtenAt: now))
             noteCut(key)
         }
         setAttempt(attempt, for: key)

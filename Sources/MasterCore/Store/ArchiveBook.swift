@@ -34,14 +34,8 @@ struct ArchiveBook {
         var writing: [LogRecord] = []
         /// Compressed bytes archived or queued.
         var storedBytes = 0
-        /// Output bytes cut by the cap (everything after the first chunk that did not fit).
-        var cutBytes: UInt64 = 0
-        /// Whether the marker must be written (it changed since it was last written).
-        var cutChanged = false
-        /// Whether the cap has been reached: every later chunk is cut.
-        var cutting = false
-        /// When the marker was last written (by this term).
-        var markerWrittenAt: ContinuousClock.Instant?
+        /// Whether the cap has been reached.
+        var cap = Cap.storing
         /// Where to send the acknowledgement: the connection that delivered the latest chunk.
         var outbox: Outbox?
         /// Whether its worker reported it exited (``settle(_:attempt:)``).
@@ -50,6 +44,31 @@ struct ArchiveBook {
         var node: NodeID?
         /// The session whose chunks count since ``forgetUnwritten(node:owner:)``; `nil`: any.
         var owner: Outbox?
+    }
+
+    /// The cap's hold on one attempt.
+    enum Cap: Equatable {
+        /// Under the cap: chunks are stored.
+        case storing
+        /// The cap was reached: this and every later chunk is counted in `bytes` (output bytes),
+        /// not stored; `marker` says whether the cut marker in etcd holds that count.
+        case cutting(bytes: UInt64, marker: Marker)
+    }
+
+    /// The cut marker in etcd against the count.
+    enum Marker: Equatable {
+        /// It holds the count; written then (by this term, or found so in the archive).
+        case current(writtenAt: ContinuousClock.Instant)
+        /// It lags the count; last written then (`nil`: never by this term, or due at once).
+        case behind(writtenAt: ContinuousClock.Instant?)
+
+        /// When it was last written, if known.
+        var writtenAt: ContinuousClock.Instant? {
+            switch self {
+            case let .current(writtenAt): return writtenAt
+            case let .behind(writtenAt): return writtenAt
+            }
+        }
     }
 
     /// What became of one received chunk.
@@ -147,16 +166,15 @@ struct ArchiveBook {
         }
         attempt.lastReceived = chunk.seq
         let frameBytes = chunk.data.readableBytes
-        if attempt.cutting || attempt.storedBytes + frameBytes > maxArchiveBytes {
-            if !attempt.cutting {
-                noteCut(key)
-            }
-            attempt.cutting = true
-            attempt.cutBytes += UInt64(chunk.uncompressedLength)
-            attempt.cutChanged = true
-        } else {
+        switch attempt.cap {
+        case .storing where attempt.storedBytes + frameBytes <= maxArchiveBytes:
             attempt.storedBytes += frameBytes
             attempt.pending.append(LogRecord(chunk))
+        case .storing:
+            noteCut(key)
+            attempt.cap = .cutting(bytes: UInt64(chunk.uncompressedLength), marker: .behind(writtenAt: nil))
+        case let .cutting(bytes, marker):
+            attempt.cap = .cutting(bytes: bytes + UInt64(chunk.uncompressedLength), marker: .behind(writtenAt: marker.writtenAt))
         }
         markDirty(key)
         return .taken
@@ -204,10 +222,9 @@ struct ArchiveBook {
                 attempt.writing += records
                 bytes += batchBytes
             }
-            if markerDue(attempt, now: now) {
-                batch.puts.append((Keys.logCut(of: key.job, attempt: key.attempt), Array(String(attempt.cutBytes).utf8)))
-                attempt.cutChanged = false
-                attempt.markerWrittenAt = now
+            if markerDue(attempt, now: now), case let .cutting(cutBytes, _) = attempt.cap {
+                batch.puts.append((Keys.logCut(of: key.job, attempt: key.attempt), Array(String(cutBytes).utf8)))
+                attempt.cap = .cutting(bytes: cutBytes, marker: .current(writtenAt: now))
             }
             // Acknowledge through the last chunk taken, or everything received if nothing waits.
             let through = attempt.pending.first.map { $0.seq == 0 ? nil : $0.seq - 1 } ?? attempt.lastReceived
@@ -240,15 +257,15 @@ struct ArchiveBook {
     /// Whether the attempt's cut marker should be written at `now`: it changed, and it was last
     /// written at least ``markerInterval`` before (or never).
     private func markerDue(_ attempt: Attempt, now: ContinuousClock.Instant) -> Bool {
-        guard attempt.cutChanged else { return false }
-        guard let written = attempt.markerWrittenAt else { return true }
-        return written.duration(to: now) >= markerInterval
+        guard case let .cutting(_, .behind(writtenAt)) = attempt.cap else { return false }
+        guard let writtenAt else { return true }
+        return writtenAt.duration(to: now) >= markerInterval
     }
 
     /// Makes the attempt's changed marker due at the next flush, whatever the interval.
     mutating func markerDueNow(_ key: AttemptKey) {
-        guard attempts[key]?.cutChanged == true else { return }
-        attempts[key]?.markerWrittenAt = nil
+        guard case let .cutting(bytes, .behind)? = attempts[key]?.cap else { return }
+        attempts[key]?.cap = .cutting(bytes: bytes, marker: .behind(writtenAt: nil))
         markDirty(key)
     }
 

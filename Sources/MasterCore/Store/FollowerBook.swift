@@ -33,15 +33,37 @@ struct FollowerBook {
     }
 
     private struct Follower {
+        /// Where the follower is.
+        enum Phase {
+            /// The client is being sent the archive: the chunks taken meanwhile wait here.
+            case catchingUp(buffered: [LogChunk])
+            /// Chunks are sent as they are taken.
+            case live
+        }
+
         let outbox: Outbox
         let streams: Set<LogStreamKind>
         /// The next seq to send.
         var next: UInt64
-        /// False while the client is sent the archive: live chunks wait in `buffered`.
-        var live = false
-        var buffered: [LogChunk] = []
+        var phase: Phase
         /// Set once the attempt is over; sent after everything else.
         var end: LogEnd?
+
+        var isLive: Bool { bufferedCount == nil }
+
+        /// How many chunks wait while it catches up; `nil` once it is live.
+        var bufferedCount: Int? {
+            guard case let .catchingUp(buffered) = phase else { return nil }
+            return buffered.count
+        }
+
+        /// Keeps a chunk for after the catch-up (in place: the buffer is not copied).
+        mutating func buffer(_ chunk: LogChunk) {
+            guard case var .catchingUp(buffered) = phase else { return }
+            phase = .live  // drops the enum's reference, so the append below does not copy
+            buffered.append(chunk)
+            phase = .catchingUp(buffered: buffered)
+        }
     }
 
     /// How long the followers of a killed attempt wait for its exit before they get `LogEnd`
@@ -66,7 +88,7 @@ struct FollowerBook {
     /// before ``caughtUp(_:next:)``.
     mutating func follow(_ key: AttemptKey, streams: Set<LogStreamKind>, from seq: UInt64, outbox: Outbox, unwritten: [LogChunk]) -> FollowerID {
         lastNumber += 1
-        let follower = Follower(outbox: outbox, streams: streams, next: seq, buffered: unwritten)
+        let follower = Follower(outbox: outbox, streams: streams, next: seq, phase: .catchingUp(buffered: unwritten))
         followers[key, default: [:]][lastNumber] = follower
         return FollowerID(key: key, number: lastNumber)
     }
@@ -74,13 +96,11 @@ struct FollowerBook {
     /// The follower has been sent the archive up to (not including) seq `next`: it is sent
     /// what was buffered meanwhile, then live chunks, and `LogEnd` if the attempt is over.
     mutating func caughtUp(_ id: FollowerID, next: UInt64) -> [Action] {
-        guard var follower = followers[id.key]?[id.number] else { return [] }
+        guard var follower = followers[id.key]?[id.number], case let .catchingUp(buffered) = follower.phase else { return [] }
         follower.next = max(follower.next, next)
-        follower.live = true
-        let buffered = follower.buffered.sorted { $0.seq < $1.seq }
-        follower.buffered = []
+        follower.phase = .live
         followers[id.key]?[id.number] = follower
-        var actions = buffered.compactMap { deliver($0, to: id) }
+        var actions = buffered.sorted { $0.seq < $1.seq }.compactMap { deliver($0, to: id) }
         if dying[id.key] == nil, let end = followers[id.key]?[id.number]?.end {
             actions += finish(id, end)
         }
@@ -94,16 +114,17 @@ struct FollowerBook {
         var actions: [Action] = []
         for number in numbers {
             let id = FollowerID(key: key, number: number)
-            guard let follower = followers[key]?[number] else { continue }
-            if follower.live {
+            guard let (outbox, buffered) = followers[key]?[number].map({ ($0.outbox, $0.bufferedCount) }) else { continue }
+            switch buffered {
+            case nil:
                 if let action = deliver(chunk, to: id) { actions.append(action) }
-            } else if follower.buffered.count < maxBufferedPerFollower {
-                followers[key]?[number]?.buffered.append(chunk)
-            } else {
+            case let count? where count < maxBufferedPerFollower:
+                followers[key]?[number]?.buffer(chunk)
+            case _?:
                 // Still reading the archive while the job writes faster: it starts over from
                 // where it is (the client resumes by seq).
                 drop(id)
-                actions.append(.fellBehind(follower.outbox))
+                actions.append(.fellBehind(outbox))
             }
         }
         return actions
@@ -124,7 +145,7 @@ struct FollowerBook {
             }
             for (number, follower) in followers[key] ?? [:] {
                 let id = FollowerID(key: key, number: number)
-                if follower.live && dying[key] == nil {
+                if follower.isLive && dying[key] == nil {
                     actions += finish(id, end)
                 } else {
                     followers[key]?[number]?.end = end
@@ -162,7 +183,7 @@ struct FollowerBook {
     private mutating func endDying(_ key: AttemptKey) -> [Action] {
         guard dying.removeValue(forKey: key) != nil else { return [] }
         var actions: [Action] = []
-        for (number, follower) in followers[key] ?? [:] where follower.live {
+        for (number, follower) in followers[key] ?? [:] where follower.isLive {
             if let end = follower.end {
                 actions += finish(FollowerID(key: key, number: number), end)
             }

@@ -29,8 +29,7 @@ extension LogArchiver {
     public func jobChanged(_ job: JobID, status: JobStatus) {
         archive.jobChanged(job, status: status)
         flushIfNeeded()
-        let archive = self.archive
-        perform(followers.jobChanged(job, status: status, now: .now, hasExited: { archive.hasExited($0) }))
+        perform(followers.jobChanged(job, status: status, now: .now, hasExited: { self.archive.hasExited($0) }))
     }
 
     /// Drops every follower writing to `outbox` (its connection closed).

@@ -65,8 +65,9 @@ public actor LogArchiver {
 
     /// Takes one chunk of a current attempt, delivered by `node`'s session on `outbox`.
     public func receive(_ chunk: LogChunk, from node: NodeID, outbox: Outbox) {
-        let followers = self.followers
-        switch archive.receive(chunk, from: node, outbox: outbox, isFollowed: { followers.isFollowed($0) }) {
+        // (The closure reads the book in place: a copy of it would make the next change to the
+        // followers copy their whole table.)
+        switch archive.receive(chunk, from: node, outbox: outbox, isFollowed: { self.followers.isFollowed($0) }) {
         case .taken:
             perform(self.followers.forward(chunk))
             doorbell.yield()
