@@ -16,7 +16,9 @@ import WireProtocol
 /// Output is compressed outside the actor: ``log(_:epoch:stream:output:)``, the acknowledgement
 /// path of ``handle(_:)`` and ``exited(_:epoch:status:)`` reserve chunks in the window here,
 /// compress them in the calling task, and hand them back to be sent in seq order — so one job's
-/// compression never holds up another job's bookkeeping.
+/// compression never holds up another job's bookkeeping. A chunk under
+/// ``inlineCompressionBytes`` (a line or two, as Docker frames often are) is compressed here at
+/// once: that costs less than the second hop onto the actor would.
 ///
 /// Bounded by what the leader assigns: an entry per attempt that runs or whose outcome awaits its
 /// acknowledgement (the leader assigns no more than the node's declared capacity holds), each
@@ -137,7 +139,7 @@ actor WorkerState {
     /// compressed here, in the session's task, not on the actor.
     nonisolated func handle(_ message: WireMessage) async {
         guard case let .logAck(ack) = message else { return await handleControl(message) }
-        guard let (epoch, attempt, cuts) = await acknowledge(ack) else { return }
+        guard let (epoch, attempt, cuts) = await acknowledge(ack), !cuts.isEmpty else { return }
         await fill(ack.jobID, epoch: epoch, cuts.map { LogWindow.compress($0, job: ack.jobID, attempt: attempt) })
     }
 
@@ -200,7 +202,19 @@ actor WorkerState {
         }
         // Mutated in place (`jobs[job]?.log`), not through a copy: the window's arrays are not copied per chunk.
         guard jobs[job]?.epoch == epoch, let attempt = jobs[job]?.attempt, let cuts = jobs[job]?.log.take(output, stream: stream) else { return nil }
-        return (attempt, cuts)
+        return (attempt, compressSmall(cuts, job: job, epoch: epoch, attempt: attempt))
+    }
+
+    /// Below this many bytes a chunk is compressed on the actor (microseconds), not handed out.
+    static let inlineCompressionBytes = 4096
+
+    /// Compresses and sends (in turn) the cuts under ``inlineCompressionBytes``; returns the
+    /// others, to be compressed by the caller.
+    private func compressSmall(_ cuts: [LogWindow.Cut], job: JobID, epoch: Epoch, attempt: UInt32) -> [LogWindow.Cut] {
+        guard cuts.contains(where: { $0.output.readableBytes < Self.inlineCompressionBytes }) else { return cuts }
+        let small = cuts.filter { $0.output.readableBytes < Self.inlineCompressionBytes }
+        fill(job, epoch: epoch, small.map { LogWindow.compress($0, job: job, attempt: attempt) })
+        return cuts.filter { $0.output.readableBytes >= Self.inlineCompressionBytes }
     }
 
     /// Compressed chunks of the attempt are back: sends those whose turn has come.
@@ -230,7 +244,7 @@ actor WorkerState {
         if case let .exited(status) = entry.phase, entry.log.isEmpty {
             send(.exited(report(ack.jobID, entry, status)))
         }
-        return (entry.epoch, entry.attempt, held)
+        return (entry.epoch, entry.attempt, compressSmall(held, job: ack.jobID, epoch: entry.epoch, attempt: entry.attempt))
     }
 
     // MARK: - Reports from runners
@@ -246,7 +260,7 @@ actor WorkerState {
     /// An attempt ended; kept until the leader acknowledges it. Reported at once if its output
     /// is durable, otherwise when the last `LogAck` arrives; output it held is cut and sent first.
     nonisolated func exited(_ job: JobID, epoch: Epoch, status: ExitStatus) async {
-        guard let (attempt, cuts) = await markExited(job, epoch: epoch, status: status) else { return }
+        guard let (attempt, cuts) = await markExited(job, epoch: epoch, status: status), !cuts.isEmpty else { return }
         await fill(job, epoch: epoch, cuts.map { LogWindow.compress($0, job: job, attempt: attempt) })
     }
 
@@ -258,7 +272,7 @@ actor WorkerState {
         if entry.log.isEmpty {
             send(.exited(report(job, entry, status)))
         }
-        return (entry.attempt, held)
+        return (entry.attempt, compressSmall(held, job: job, epoch: epoch, attempt: entry.attempt))
     }
 
     /// The `Exited` report of an attempt that ended with `status`.
