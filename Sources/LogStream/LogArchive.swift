@@ -50,7 +50,8 @@ public enum LogArchive {
         return out
     }
 
-    /// The records of a batch; throws on a truncated record or one above the limits.
+    /// The records of a batch; throws on a truncated record, one above the limits, or one of a
+    /// stream other than stdout (1) and stderr (2).
     public static func decode(_ bytes: [UInt8]) throws(LogArchiveError) -> [LogRecord] {
         var records: [LogRecord] = []
         var index = 0
