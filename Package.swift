@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(name: "CurlSupportTests", dependencies: ["CurlSupport", "TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "EtcdClientTests", dependencies: ["TitanTestSupport", "EtcdClient"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["TitanTestSupport", "DockerClient"], swiftSettings: strict),
-        .testTarget(name: "LogStreamTests", dependencies: ["LogStream", "TitanTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LogStreamTests", dependencies: ["LogStream", "ClusterModel", "TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "TitanClientTests", dependencies: ["TitanTestSupport", "TitanClient"], swiftSettings: strict),
         .testTarget(
             name: "WorkerCoreTests",
