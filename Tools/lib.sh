@@ -1,7 +1,14 @@
+#!/usr/bin/env bash
 # Shared helpers of Titan's scripts. Source it first thing:
 #   . "$(dirname "$0")/lib.sh"
 # Everything here is safe under `set -euo pipefail` (a helper that tests something returns
 # non-zero for "no" and never exits the caller, except `die`).
+
+# Run on its own it does nothing but say so (it is executable so that every file in Tools/ is).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    echo "lib.sh: a library of the Tools scripts, not a command: source it (. Tools/lib.sh) from a script" >&2
+    exit 2
+fi
 
 # The script's name, for its messages.
 titan_script=$(basename "$0")
