@@ -139,8 +139,8 @@ actor WorkerState {
     /// compressed here, in the session's task, not on the actor.
     nonisolated func handle(_ message: WireMessage) async {
         guard case let .logAck(ack) = message else { return await handleControl(message) }
-        guard let (epoch, attempt, cuts) = await acknowledge(ack), !cuts.isEmpty else { return }
-        await fill(ack.jobID, epoch: epoch, cuts.map { LogWindow.compress($0, job: ack.jobID, attempt: attempt) })
+        guard let (epoch, attempt, cuts) = await acknowledge(ack) else { return }
+        await compressAndSend(cuts, job: ack.jobID, epoch: epoch, attempt: attempt)
     }
 
     private func handleControl(_ message: WireMessage) {
@@ -190,7 +190,13 @@ actor WorkerState {
     /// calling task. Waits while the attempt's window is full (backpressure); drops the output if
     /// the attempt is no longer this worker's or the task is cancelled (the incarnation is ending).
     nonisolated func log(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: ByteBuffer) async {
-        guard let (attempt, cuts) = await reserve(job, epoch: epoch, stream: stream, output: output), !cuts.isEmpty else { return }
+        guard let (attempt, cuts) = await reserve(job, epoch: epoch, stream: stream, output: output) else { return }
+        await compressAndSend(cuts, job: job, epoch: epoch, attempt: attempt)
+    }
+
+    /// Compresses `cuts` in the calling task, then hands them to the window to be sent in turn.
+    private nonisolated func compressAndSend(_ cuts: [LogWindow.Cut], job: JobID, epoch: Epoch, attempt: UInt32) async {
+        guard !cuts.isEmpty else { return }
         await fill(job, epoch: epoch, cuts.map { LogWindow.compress($0, job: job, attempt: attempt) })
     }
 
@@ -211,10 +217,17 @@ actor WorkerState {
     /// Compresses and sends (in turn) the cuts under ``inlineCompressionBytes``; returns the
     /// others, to be compressed by the caller.
     private func compressSmall(_ cuts: [LogWindow.Cut], job: JobID, epoch: Epoch, attempt: UInt32) -> [LogWindow.Cut] {
-        guard cuts.contains(where: { $0.output.readableBytes < Self.inlineCompressionBytes }) else { return cuts }
-        let small = cuts.filter { $0.output.readableBytes < Self.inlineCompressionBytes }
-        fill(job, epoch: epoch, small.map { LogWindow.compress($0, job: job, attempt: attempt) })
-        return cuts.filter { $0.output.readableBytes >= Self.inlineCompressionBytes }
+        var large: [LogWindow.Cut] = []
+        var small: [LogChunk] = []
+        for cut in cuts {
+            if cut.output.readableBytes < Self.inlineCompressionBytes {
+                small.append(LogWindow.compress(cut, job: job, attempt: attempt))
+            } else {
+                large.append(cut)
+            }
+        }
+        fill(job, epoch: epoch, small)
+        return large
     }
 
     /// Compressed chunks of the attempt are back: sends those whose turn has come.
@@ -260,8 +273,8 @@ actor WorkerState {
     /// An attempt ended; kept until the leader acknowledges it. Reported at once if its output
     /// is durable, otherwise when the last `LogAck` arrives; output it held is cut and sent first.
     nonisolated func exited(_ job: JobID, epoch: Epoch, status: ExitStatus) async {
-        guard let (attempt, cuts) = await markExited(job, epoch: epoch, status: status), !cuts.isEmpty else { return }
-        await fill(job, epoch: epoch, cuts.map { LogWindow.compress($0, job: job, attempt: attempt) })
+        guard let (attempt, cuts) = await markExited(job, epoch: epoch, status: status) else { return }
+        await compressAndSend(cuts, job: job, epoch: epoch, attempt: attempt)
     }
 
     private func markExited(_ job: JobID, epoch: Epoch, status: ExitStatus) -> (UInt32, [LogWindow.Cut])? {
