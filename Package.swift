@@ -44,10 +44,12 @@ let package = Package(
         .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "LogStream", dependencies: ["CLZ4", "ClusterModel"], swiftSettings: strict),
         .target(name: "CProcessSupport"),
+        // Per-job timestamps of a traced run (`--trace`), shared by the daemons and titan-load.
+        .target(name: "StageTrace", swiftSettings: strict),
         .target(
             name: "WorkerCore",
             dependencies: [
-                "ClusterModel", "CProcessSupport", "DockerClient", "EtcdClient", "LogStream", "TitanClient", "WireProtocol",
+                "ClusterModel", "CProcessSupport", "DockerClient", "EtcdClient", "LogStream", "StageTrace", "TitanClient", "WireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,7 +68,7 @@ let package = Package(
         .target(
             name: "MasterCore",
             dependencies: [
-                "ClusterModel", "Placement", "WireProtocol", "EtcdClient", "LogStream",
+                "ClusterModel", "Placement", "WireProtocol", "EtcdClient", "LogStream", "StageTrace",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,7 +88,7 @@ let package = Package(
 
         .target(
             name: "LoadGenerator",
-            dependencies: ["ClusterModel", "TitanClient", "WireProtocol", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["ClusterModel", "StageTrace", "TitanClient", "WireProtocol", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: strict
         ),
 
@@ -94,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "titan-master",
             dependencies: [
-                "MasterCore", "TitanClient", "CommandSupport",
+                "MasterCore", "StageTrace", "TitanClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "titan-worker",
             dependencies: [
-                "WorkerCore", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
+                "WorkerCore", "StageTrace", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "titan-load",
             dependencies: [
-                "LoadGenerator", "TitanClient", "ClusterModel", "EtcdClient", "CommandSupport",
+                "LoadGenerator", "StageTrace", "TitanClient", "ClusterModel", "EtcdClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

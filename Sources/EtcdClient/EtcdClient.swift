@@ -63,14 +63,41 @@ public final class EtcdClient: Sendable {
         context: ErrorContext = ErrorContext(),
         timeout: Duration? = nil
     ) async throws -> Response {
-        let body = try GatewayJSON.encode(request)
+        try await call(path, body: try GatewayJSON.encode(request), as: response, context: context, timeout: timeout)
+    }
+
+    /// Posts a KV request written by hand (``GatewayRequest``) and decodes the answer.
+    func call<Response: Decodable>(
+        _ path: String,
+        _ request: some GatewayRequest,
+        as response: Response.Type,
+        context: ErrorContext = ErrorContext(),
+        timeout: Duration? = nil
+    ) async throws -> Response {
+        try await call(path, body: request.gatewayBody, as: response, context: context, timeout: timeout)
+    }
+
+    private func call<Response: Decodable>(
+        _ path: String,
+        body: [UInt8],
+        as response: Response.Type,
+        context: ErrorContext,
+        timeout: Duration?
+    ) async throws -> Response {
+        let responseBody = try await post(path, body: body, context: context, timeout: timeout)
+        return try GatewayJSON.decode(Response.self, from: responseBody, path: path)
+    }
+
+    /// Posts a KV request and returns the answer's body undecoded (a 2xx answer; any other
+    /// status is thrown as its ``EtcdError``).
+    func post(_ path: String, body: [UInt8], context: ErrorContext, timeout: Duration? = nil) async throws -> [UInt8] {
         var context = context
         context.requestBytes = body.count
         let (status, responseBody, endpoint) = try await send(path: path, body: body, timeout: timeout ?? requestTimeout)
         guard (200..<300).contains(status) else {
             throw EtcdError.from(status: status, body: responseBody, endpoint: endpoint, context: context)
         }
-        return try GatewayJSON.decode(Response.self, from: responseBody, path: path)
+        return responseBody
     }
 
     /// Posts `body` to `path` on each endpoint in turn until one answers with something other

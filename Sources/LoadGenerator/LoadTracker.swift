@@ -1,5 +1,6 @@
 import ClusterModel
 import Histogram
+import StageTrace
 import Synchronization
 
 /// What the load tool knows of every job it submitted: when it was sent, acknowledged,
@@ -42,6 +43,14 @@ final class LoadTracker: Sendable {
     /// A batch was sent at `sent` and answered now with `outcomes`.
     func acknowledged(sent: ContinuousClock.Instant, outcomes: [JobOutcomeLike]) {
         let now = ContinuousClock.now
+        if StageTrace.isOn {
+            let traceNow = StageTrace.now()
+            let sentAt = traceNow - UInt64(max(0, (now - sent) / .nanoseconds(1)))
+            for case let .accepted(id) in outcomes {
+                StageTrace.mark(.submitSent, id.rawValue, at: sentAt)
+                StageTrace.mark(.submitAcked, id.rawValue, at: traceNow)
+            }
+        }
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             for outcome in outcomes {
                 switch outcome {
@@ -84,6 +93,12 @@ final class LoadTracker: Sendable {
     /// A job event arrived.
     func event(_ id: JobID, _ jobState: JobState) {
         let now = ContinuousClock.now
+        switch jobState {
+        case .scheduled: StageTrace.mark(.scheduledEvent, id.rawValue)
+        case .running: StageTrace.mark(.runningEvent, id.rawValue)
+        case let final where final.isFinal: StageTrace.mark(.finalEvent, id.rawValue)
+        default: break
+        }
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let position = state.index[id] else {
                 // An event can overtake the acknowledgement of its own submission.

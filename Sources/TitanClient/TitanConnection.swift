@@ -193,4 +193,19 @@ public final class TitanConnection: Sendable {
             throw TitanClientError.connectionClosed
         }
     }
+
+    /// Closes the connection: open requests fail, ``pushes`` ends.
+    public func disconnect() {
+        close(TitanClientError.connectionClosed)
+        channel.close(promise: nil)
+    }
+
+    /// Sends messages that expect no answer, in order, with one flush.
+    public func send(contentsOf messages: [WireMessage]) async throws {
+        do {
+            try await outbound.write(contentsOf: messages)
+        } catch {
+            throw TitanClientError.connectionClosed
+        }
+    }
 }

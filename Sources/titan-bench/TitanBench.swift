@@ -34,6 +34,9 @@ struct TitanBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Write as Titan's leader does: each put conditioned on its key being absent, and every txn on a fence key (at most 127 puts per txn).")
+    var conditional = false
+
     /// Parses and runs; a refusal or a failure is one line on stderr (`titan-bench: …`) with exit
     /// code 64 for a usage error and 1 for a failure; --help prints the help.
     static func main() async {
@@ -42,6 +45,7 @@ struct TitanBench: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...128).contains(perTxn) else { throw ValidationError("--per-txn \(perTxn) is out of range: use 1 to 128 (etcd's limit of operations per txn)") }
+        guard !conditional || perTxn <= 127 else { throw ValidationError("--per-txn \(perTxn) with --conditional is out of range: use 1 to 127 (the fence takes one of etcd's 128 compares)") }
         guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight \(inFlight) is out of range: use 1 to 64") }
         guard (1...10_000_000).contains(puts) else { throw ValidationError("--puts \(puts) is out of range: use 1 to 10000000") }
         // One put must fit in etcd's default request limit of 1.5 MiB.
@@ -61,30 +65,48 @@ struct TitanBench: AsyncParsableCommand {
         let perTxn = perTxn
         let prefix = prefix
         let puts = puts
+        let fence = prefix + "fence"
+        let fenceRevision = try await client.put(key: fence, value: "leader").header.revision
+        let conditional = conditional
         let started = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Each txn's round trip (a durable write: etcd answers after its WAL fsync), in ms.
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for lane in 0..<inFlight {
                 group.addTask {
                     var txn = lane
+                    var millis: [Double] = []
                     while txn < txns {
                         let first = txn * perTxn
-                        let ops = (first..<min(first + perTxn, puts)).map { TxnOp.put(key: "\(prefix)\($0)", value: value) }
-                        _ = try await client.txn(Txn(success: ops))
+                        let keys = (first..<min(first + perTxn, puts)).map { "\(prefix)\($0)" }
+                        var request = Txn(success: keys.map { TxnOp.put(key: $0, value: value) })
+                        if conditional {
+                            request.compares = [.modRevision(fence, .equal, fenceRevision)] + keys.map { .keyMissing($0) }
+                        }
+                        let sent = ContinuousClock.now
+                        guard try await client.txnOutcome(request).succeeded else {
+                            throw ValidationError("a conditional txn failed: is another titan-bench writing under --prefix '\(prefix)'?")
+                        }
+                        millis.append((ContinuousClock.now - sent) / .milliseconds(1))
                         txn += inFlight
                     }
+                    return millis
                 }
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: []) { $0 += $1 }.sorted()
         }
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, max(0, Int((Double(latencies.count) * p).rounded(.up)) - 1))]
+        }
+        let (p50, p99) = (percentile(0.5), percentile(0.99))
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         try await client.deleteRange(prefix: prefix)
         let rate = Double(puts) / seconds
         let mibPerSecond = rate * Double(valueBytes) / Double(1 << 20)
         if json {
-            print("{\"puts\": \(puts), \"per_txn\": \(perTxn), \"in_flight\": \(inFlight), \"value_bytes\": \(valueBytes), \"seconds\": \(String(format: "%.3f", seconds)), \"puts_per_s\": \(String(format: "%.1f", rate)), \"mib_per_s\": \(String(format: "%.1f", mibPerSecond))}")
+            print("{\"puts\": \(puts), \"per_txn\": \(perTxn), \"in_flight\": \(inFlight), \"value_bytes\": \(valueBytes), \"seconds\": \(String(format: "%.3f", seconds)), \"puts_per_s\": \(String(format: "%.1f", rate)), \"mib_per_s\": \(String(format: "%.1f", mibPerSecond)), \"txn_p50_ms\": \(String(format: "%.2f", p50)), \"txn_p99_ms\": \(String(format: "%.2f", p99))}")
         } else {
-            print(String(format: "etcd batched writes: %d puts of %d B in txns of %d, %d in flight: %.2f s, %.0f puts/s, %.1f MiB/s", puts, valueBytes, perTxn, inFlight, seconds, rate, mibPerSecond))
+            print(String(format: "etcd batched writes: %d puts of %d B in txns of %d, %d in flight: %.2f s, %.0f puts/s, %.1f MiB/s; txn round trip p50 %.2f ms, p99 %.2f ms", puts, valueBytes, perTxn, inFlight, seconds, rate, mibPerSecond, p50, p99))
         }
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
-import CommandSupport
 import ClusterModel
+import CommandSupport
 import EtcdClient
 import Foundation
-import Synchronization
 import LoadGenerator
+import StageTrace
+import Synchronization
 import TitanClient
 
 /// `titan-load -n 1000 -t 5`: a stress test that reports throughput and latency percentiles.
@@ -57,6 +58,9 @@ struct TitanLoad: AsyncParsableCommand {
 
     @Option(help: "Also write the report as one JSON object to this file.")
     var json: String?
+
+    @Option(help: "Trace where jobs wait: write this run's stage timestamps to DIR/load.trace and, at the end, join them with the daemons' trace files in DIR (Tools/titan-up --trace-dir DIR) and print p50/p99 per stage.")
+    var trace: String?
 
     @Option(help: "etcd endpoints (default: $TITAN_ETCD or http://127.0.0.1:2379).")
     var etcd: String?
@@ -116,6 +120,13 @@ struct TitanLoad: AsyncParsableCommand {
         )
         plan.maxAttempts = maxAttempts
         plan.maxNodeLosses = maxNodeLosses
+        if let trace {
+            do throws(TraceFileError) {
+                try StageTrace.start(file: trace + "/load.trace")
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
         let report: LoadReport
         let refusals: [String]
         do {
@@ -151,6 +162,17 @@ struct TitanLoad: AsyncParsableCommand {
                 try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             } catch {
                 FileHandle.standardError.write(Data("titan-load: cannot write --json '\(json)': \(error.localizedDescription)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        if let trace {
+            StageTrace.flush()
+            // The daemons write their traces every 100 ms.
+            try await Task.sleep(for: .milliseconds(300))
+            do {
+                print(try TraceAnalysis(directory: trace).table)
+            } catch {
+                FileHandle.standardError.write(Data("titan-load: cannot read the traces in --trace '\(trace)': \(error.localizedDescription)\n".utf8))
                 throw ExitCode(1)
             }
         }

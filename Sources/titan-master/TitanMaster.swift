@@ -1,11 +1,12 @@
 import ArgumentParser
-import CommandSupport
 import ClusterModel
+import CommandSupport
 import Foundation
 import Logging
 import MasterCore
 import Placement
 import ServiceLifecycle
+import StageTrace
 import TitanClient
 
 /// `titan-master`: flags → ``MasterConfiguration`` → a ``Master`` run as a service that stops
@@ -47,6 +48,9 @@ struct TitanMaster: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Option(help: "Write per-job stage timestamps to this file, for titan-load --trace (a diagnosis aid; off by default).")
+    var traceFile: String?
+
     /// The largest --log-archive-cap: 8Gi, etcd's largest storage quota, for one attempt's output.
     static let maxLogArchiveBytes: Int64 = 8 << 30
 
@@ -62,6 +66,13 @@ struct TitanMaster: AsyncParsableCommand {
         }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
+        }
+        if let traceFile {
+            do throws(TraceFileError) {
+                try StageTrace.start(file: traceFile)
+            } catch {
+                throw ValidationError(error.description)
+            }
         }
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
             throw ValidationError("--listen '\(listen)' is not host:port with a port from 1 to 65535")

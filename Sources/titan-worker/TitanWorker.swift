@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import StageTrace
 import TitanClient
 import WorkerCore
 
@@ -57,12 +58,22 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Option(help: "Write per-job stage timestamps to this file, for titan-load --trace (a diagnosis aid; off by default).")
+    var traceFile: String?
+
     @Flag(help: .hidden)
     var guardMode = false
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
+        }
+        if let traceFile {
+            do throws(TraceFileError) {
+                try StageTrace.start(file: traceFile)
+            } catch {
+                throw ValidationError(error.description)
+            }
         }
         let detected = WorkerConfiguration.detectedCapacity()
         var capacity = detected

@@ -6,7 +6,6 @@ import XCTest
 
 /// The group committer's queue, event by event: no etcd, no locks, no sleeps.
 final class CommitQueueTests: XCTestCase {
-    private let now = ContinuousClock.now
 
     /// Results told to waiters, by the name given to each waiter.
     private final class Told: Sendable {
@@ -38,13 +37,13 @@ final class CommitQueueTests: XCTestCase {
     func testWritesToOneKeyCoalesceIntoItsFirstConditionWithTheLastValueAndEveryWaiterHearsOnce() {
         var queue = CommitQueue(maxQueued: 2, maxOpsPerTxn: 127)
         let told = Told()
-        XCTAssertNil(queue.enqueue([(put("a", "1", expecting: .absent), told.waiter("first"))], now: now))
-        XCTAssertNil(queue.enqueue([(put("a", "2"), told.waiter("second"))], now: now))
+        XCTAssertNil(queue.enqueue([(put("a", "1", expecting: .absent), told.waiter("first"))]))
+        XCTAssertNil(queue.enqueue([(put("a", "2"), told.waiter("second"))]))
         XCTAssertFalse(queue.isFull, "one key queued")
-        XCTAssertNil(queue.enqueue([(put("b"), told.waiter("b"))], now: now))
+        XCTAssertNil(queue.enqueue([(put("b"), told.waiter("b"))]))
         XCTAssertTrue(queue.isFull, "admission stops at maxQueued keys")
 
-        let batch = queue.takeBatch(now: now)
+        let batch = queue.takeBatch()
         XCTAssertEqual(batch.map(\.write.key), ["a", "b"])
         XCTAssertEqual(batch[0].write.operation, .put(Array("2".utf8)))
         XCTAssertEqual(batch[0].write.expectation, .absent)
@@ -58,22 +57,24 @@ final class CommitQueueTests: XCTestCase {
     func testABatchTakesTheOldestKeysNotInFlightAndLeavesTheRestInOrder() {
         var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 2)
         let told = Told()
-        for key in ["a", "b", "c"] { _ = queue.enqueue([(put(key), told.waiter(key))], now: now) }
-        XCTAssertTrue(queue.holdsFullTxn)
-        let first = queue.takeBatch(now: now)
+        for key in ["a", "b", "c"] { _ = queue.enqueue([(put(key), told.waiter(key))]) }
+        XCTAssertTrue(queue.isReady)
+        let first = queue.takeBatch()
         XCTAssertEqual(first.map(\.write.key), ["a", "b"])
+        XCTAssertFalse(queue.isReady, "one key is takeable, and a txn is in flight")
 
         // "a" again while its txn is in flight: it waits, so that its condition sees that txn's revision.
-        _ = queue.enqueue([(put("a", "again"), told.waiter("a2"))], now: now)
-        _ = queue.enqueue([(put("d"), told.waiter("d"))], now: now)
+        _ = queue.enqueue([(put("a", "again"), told.waiter("a2"))])
+        _ = queue.enqueue([(put("d"), told.waiter("d"))])
         XCTAssertTrue(queue.hasTakeableWork)
-        XCTAssertEqual(queue.takeBatch(now: now).map(\.write.key), ["c", "d"])
+        XCTAssertEqual(queue.takeBatch().map(\.write.key), ["c", "d"])
         XCTAssertFalse(queue.hasTakeableWork, "only the key in flight is left")
-        XCTAssertEqual(queue.takeBatch(now: now).map(\.write.key), [])
+        XCTAssertEqual(queue.takeBatch().map(\.write.key), [])
 
         tell(queue.finish(first[...], results: [.committed(revision: 5), .conflict]))
+        XCTAssertFalse(queue.isReady, "the second txn is still in flight")
         XCTAssertTrue(queue.hasTakeableWork)
-        let retry = queue.takeBatch(now: now)
+        let retry = queue.takeBatch()
         XCTAssertEqual(retry.map(\.write.key), ["a"])
         XCTAssertEqual(queue.conditions(for: retry), [.modRevision("a", .equal, 5)], "the condition is the revision the first txn produced")
         XCTAssertEqual(told["b"], ["conflict"])
@@ -89,44 +90,66 @@ final class CommitQueueTests: XCTestCase {
                 (put("exact", expecting: .modRevision(9)), told.waiter("2")),
                 (put("tracked"), told.waiter("3")),
                 (put("untracked"), told.waiter("4")),
-            ], now: now)
-        let batch = queue.takeBatch(now: now)
+            ])
+        let batch = queue.takeBatch()
         XCTAssertEqual(
             queue.conditions(for: batch),
             [.keyMissing("new"), .modRevision("exact", .equal, 9), .modRevision("tracked", .equal, 3), .keyMissing("untracked")])
         tell(queue.finish(batch[...], results: Array(repeating: .committed(revision: 10), count: 4)))
-        _ = queue.enqueue([(StoreWrite(key: "tracked", operation: .delete, expectation: .current), told.waiter("5"))], now: now)
-        tell(queue.finish(queue.takeBatch(now: now)[...], results: [.committed(revision: 11)]))
+        _ = queue.enqueue([(StoreWrite(key: "tracked", operation: .delete, expectation: .current), told.waiter("5"))])
+        tell(queue.finish(queue.takeBatch()[...], results: [.committed(revision: 11)]))
         XCTAssertNil(queue.revisions["tracked"], "a deleted key is no longer tracked")
     }
 
     func testAPartialFailureReportsCommittedWritesAsSuchAndTheRestAsFailedAndFreesTheirKeys() {
         var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 127)
         let told = Told()
-        for key in ["a", "b", "c"] { _ = queue.enqueue([(put(key), told.waiter(key))], now: now) }
-        let batch = queue.takeBatch(now: now)
+        for key in ["a", "b", "c"] { _ = queue.enqueue([(put(key), told.waiter(key))]) }
+        let batch = queue.takeBatch()
         tell(queue.finish(batch[..<1], results: [.committed(revision: 4)]))
         tell(queue.fail(batch[1...], with: StoreError.notLeader))
         XCTAssertEqual(told["a"], ["committed 4"])
         XCTAssertEqual(told["b"], ["failed: \(StoreError.notLeader)"])
         XCTAssertEqual(told["c"], ["failed: \(StoreError.notLeader)"])
-        _ = queue.enqueue([(put("b"), told.waiter("b2"))], now: now)
-        XCTAssertEqual(queue.takeBatch(now: now).map(\.write.key), ["b"], "a failed key is no longer in flight")
+        _ = queue.enqueue([(put("b"), told.waiter("b2"))])
+        XCTAssertEqual(queue.takeBatch().map(\.write.key), ["b"], "a failed key is no longer in flight")
     }
 
     func testAStoppedQueueFailsWhatItHoldsAndEveryLaterWriteAndACancelledCommitCountsAsStopped() {
         var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 127)
         let told = Told()
-        _ = queue.enqueue([(put("a"), told.waiter("a"))], now: now)
-        let inFlight = queue.takeBatch(now: now)
-        _ = queue.enqueue([(put("b"), told.waiter("b"))], now: now)
+        _ = queue.enqueue([(put("a"), told.waiter("a"))])
+        let inFlight = queue.takeBatch()
+        _ = queue.enqueue([(put("b"), told.waiter("b"))])
         tell(queue.stop(with: .notLeader))
         tell(queue.stop(with: .stopped))
         XCTAssertEqual(told["b"], ["failed: \(StoreError.notLeader)"], "the first reason stays")
-        XCTAssertEqual(queue.enqueue([(put("c"), told.waiter("c"))], now: now), .notLeader)
-        XCTAssertNil(queue.firstQueuedAt)
+        XCTAssertEqual(queue.enqueue([(put("c"), told.waiter("c"))]), .notLeader)
         XCTAssertFalse(queue.hasTakeableWork)
+        XCTAssertFalse(queue.isReady)
         tell(queue.fail(inFlight[...], with: CancellationError()))
         XCTAssertEqual(told["a"], ["failed: \(StoreError.stopped)"])
+    }
+
+    /// When a lane commits: at once on an idle store; while a txn is in flight, only a full txn's
+    /// worth (writes gather meanwhile); as soon as the txn in flight lands, whatever gathered.
+    func testABatchIsReadyWhenIdleOrFullAndWritesGatherWhileATxnIsInFlight() {
+        var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 3)
+        let told = Told()
+        XCTAssertFalse(queue.isReady, "nothing queued")
+        _ = queue.enqueue([(put("a"), told.waiter("a"))])
+        XCTAssertTrue(queue.isReady, "an idle store commits a single write at once")
+        let first = queue.takeBatch()
+        _ = queue.enqueue([(put("b"), told.waiter("b")), (put("c"), told.waiter("c"))])
+        XCTAssertFalse(queue.isReady, "two writes gather while the first txn is in flight")
+        _ = queue.enqueue([(put("a", "again"), told.waiter("a2"))])
+        XCTAssertFalse(queue.isReady, "a write to the key in flight is not takeable yet")
+        _ = queue.enqueue([(put("d"), told.waiter("d"))])
+        XCTAssertTrue(queue.isReady, "a full txn's worth goes beside the one in flight")
+        XCTAssertEqual(queue.takeBatch().map(\.write.key), ["b", "c", "d"])
+        XCTAssertFalse(queue.hasTakeableWork)
+        tell(queue.finish(first[...], results: [.committed(revision: 2)]))
+        XCTAssertTrue(queue.hasTakeableWork, "the write to \"a\" is takeable once its key lands")
+        XCTAssertFalse(queue.isReady, "but the full txn is still in flight")
     }
 }

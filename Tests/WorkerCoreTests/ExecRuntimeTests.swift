@@ -85,6 +85,21 @@ final class ExecRuntimeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory), "the work directory is removed after the job")
     }
 
+    /// An empty work directory is kept for the next job (ext4 without a journal makes `mkdir`
+    /// and `rmdir` costly); the next job finds it empty, at mode 0755, under its own name. A
+    /// directory the job left files in is removed, not kept.
+    func testEmptyWorkDirectoriesAreReusedCleanAndFullOnesRemoved() async throws {
+        let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
+        let (first, _) = try await ExecFixture.run(runtime, ExecFixture.request(.script("chmod 700 ."), job: "first"))
+        XCTAssertEqual(first.code, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: self.workRoot + "/.spare").count, 1, "the empty directory is kept")
+        let (second, output) = try await ExecFixture.run(runtime, ExecFixture.request(.script("stat -c %a .; ls -A; pwd; echo kept > file"), job: "second"))
+        XCTAssertEqual(second.code, 0, output.stderrText)
+        XCTAssertEqual(output.stdoutText, "755\n\(self.workRoot)/second.1.7\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: self.workRoot + "/.spare"), [], "the spare was taken; the full directory was not kept")
+        XCTAssertEqual(WorkRootFacts.leftovers(in: self.workRoot), [])
+    }
+
     func testStdinIsDevNull() async throws {
         let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
         let (status, output) = try await ExecFixture.run(runtime, ExecFixture.request(.argv(["wc", "-c"])))
@@ -147,7 +162,7 @@ final class ExecRuntimeTests: XCTestCase {
         let (unrunnable, unrunnableOutput) = try await ExecFixture.run(runtime, ExecFixture.request(.argv([script])))
         XCTAssertEqual(unrunnable.code, 126)
         XCTAssertTrue(unrunnableOutput.stderrText.hasPrefix("titan: cannot start the job: exec failed, errno 8"), unrunnableOutput.stderrText)
-        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: self.workRoot)) ?? ["?"], [])
+        XCTAssertEqual(WorkRootFacts.leftovers(in: self.workRoot), [])
     }
 
     func testMalformedCommandsAreExitStatus127() async throws {

@@ -118,6 +118,18 @@ extension JobRuntime {
     }
 }
 
+/// What jobs left in a work root: the names in it other than the spares' directory, and the
+/// spares that are not empty directories (both must be empty once every job has ended).
+enum WorkRootFacts {
+    static func leftovers(in workRoot: String) -> [String] {
+        let files = FileManager.default
+        let names = ((try? files.contentsOfDirectory(atPath: workRoot)) ?? ["?"]).filter { $0 != ".spare" }
+        let spares = (try? files.contentsOfDirectory(atPath: workRoot + "/.spare")) ?? []
+        let notEmpty = spares.filter { ((try? files.contentsOfDirectory(atPath: workRoot + "/.spare/" + $0)) ?? ["?"]) != [] }
+        return names.sorted() + notEmpty.map { ".spare/" + $0 }
+    }
+}
+
 /// Facts about processes, read from /proc.
 enum ProcFacts {
     /// How many descriptors this process has open.

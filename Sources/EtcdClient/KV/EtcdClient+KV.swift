@@ -7,7 +7,7 @@ extension EtcdClient {
     public func range(_ request: RangeRequest) async throws -> RangeResponse {
         var context = ErrorContext()
         context.revision = request.revision
-        return try await call("/v3/kv/range", request.wire, as: WireRangeResponse.self, context: context).typed
+        return try await call("/v3/kv/range", request, as: WireRangeResponse.self, context: context).typed
     }
 
     /// Reads one key, or the keys in `[key, rangeEnd)`.
@@ -82,7 +82,7 @@ extension EtcdClient {
     public func put(_ request: PutRequest) async throws -> PutResponse {
         var context = ErrorContext()
         context.leaseID = request.lease
-        return try await call("/v3/kv/put", request.wire, as: WirePutResponse.self, context: context).typed
+        return try await call("/v3/kv/put", request, as: WirePutResponse.self, context: context).typed
     }
 
     /// Sets `key` to `value`, attached to `lease` (0 for none); with `prevKV` the response
@@ -96,7 +96,7 @@ extension EtcdClient {
 
     /// Deletes the keys `request` selects.
     public func deleteRange(_ request: DeleteRangeRequest) async throws -> DeleteRangeResponse {
-        try await call("/v3/kv/deleterange", request.wire, as: WireDeleteRangeResponse.self).typed
+        try await call("/v3/kv/deleterange", request, as: WireDeleteRangeResponse.self).typed
     }
 
     /// Deletes one key, or the keys in `[key, rangeEnd)`; with `prevKV` the response carries the

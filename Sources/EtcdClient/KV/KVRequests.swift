@@ -65,20 +65,6 @@ public struct RangeRequest: Sendable, Equatable {
         self.sortTarget = sortTarget
         self.serializable = serializable
     }
-
-    var wire: WireRangeRequest {
-        WireRangeRequest(
-            key: WireBytes(key),
-            rangeEnd: rangeEnd.map(WireBytes.init),
-            limit: limit == 0 ? nil : WireInt64(limit),
-            revision: revision == 0 ? nil : WireInt64(revision),
-            sortOrder: sortOrder == .none ? nil : sortOrder.rawValue,
-            sortTarget: sortTarget == .key ? nil : sortTarget.rawValue,
-            serializable: serializable ? true : nil,
-            keysOnly: keysOnly ? true : nil,
-            countOnly: countOnly ? true : nil
-        )
-    }
 }
 
 /// A write of one key.
@@ -99,15 +85,6 @@ public struct PutRequest: Sendable, Equatable {
         self.lease = lease
         self.prevKV = prevKV
     }
-
-    var wire: WirePutRequest {
-        WirePutRequest(
-            key: WireBytes(key),
-            value: WireBytes(value),
-            lease: lease == 0 ? nil : WireInt64(lease),
-            prevKv: prevKV ? true : nil
-        )
-    }
 }
 
 /// A delete of one key, or of the keys in `[key, rangeEnd)`.
@@ -125,35 +102,4 @@ public struct DeleteRangeRequest: Sendable, Equatable {
         self.rangeEnd = rangeEnd?.etcdBytes
         self.prevKV = prevKV
     }
-
-    var wire: WireDeleteRangeRequest {
-        WireDeleteRangeRequest(key: WireBytes(key), rangeEnd: rangeEnd.map(WireBytes.init), prevKv: prevKV ? true : nil)
-    }
-}
-
-// Wire forms: property names are the gateway's lowerCamelCase field names; nil is left out.
-
-struct WireRangeRequest: Encodable {
-    var key: WireBytes
-    var rangeEnd: WireBytes?
-    var limit: WireInt64?
-    var revision: WireInt64?
-    var sortOrder: String?
-    var sortTarget: String?
-    var serializable: Bool?
-    var keysOnly: Bool?
-    var countOnly: Bool?
-}
-
-struct WirePutRequest: Encodable {
-    var key: WireBytes
-    var value: WireBytes
-    var lease: WireInt64?
-    var prevKv: Bool?
-}
-
-struct WireDeleteRangeRequest: Encodable {
-    var key: WireBytes
-    var rangeEnd: WireBytes?
-    var prevKv: Bool?
 }

@@ -78,46 +78,4 @@ public struct Compare: Sendable, Equatable {
     public static func lease(_ key: some EtcdBytes, _ result: CompareResult = .equal, _ lease: Int64) -> Compare {
         Compare(key: key, .lease(lease), result)
     }
-
-    var wire: WireCompare {
-        var compare = WireCompare(key: WireBytes(key), rangeEnd: rangeEnd.map(WireBytes.init), result: result.rawValue)
-        // Every value field is sent even when 0: the gateway reads a missing one as 0, but
-        // being explicit keeps the request readable in logs.
-        switch target {
-        case let .version(version):
-            compare.target = "VERSION"
-            compare.version = WireInt64(version)
-        case let .createRevision(revision):
-            compare.target = "CREATE"
-            compare.createRevision = WireInt64(revision)
-        case let .modRevision(revision):
-            compare.target = "MOD"
-            compare.modRevision = WireInt64(revision)
-        case let .value(value):
-            compare.target = "VALUE"
-            compare.value = WireBytes(value)
-        case let .lease(lease):
-            compare.target = "LEASE"
-            compare.lease = WireInt64(lease)
-        }
-        return compare
-    }
-}
-
-struct WireCompare: Encodable {
-    var key: WireBytes
-    var rangeEnd: WireBytes?
-    var result: String
-    var target = "VERSION"
-    var version: WireInt64?
-    var createRevision: WireInt64?
-    var modRevision: WireInt64?
-    var value: WireBytes?
-    var lease: WireInt64?
-
-    init(key: WireBytes, rangeEnd: WireBytes?, result: String) {
-        self.key = key
-        self.rangeEnd = rangeEnd
-        self.result = result
-    }
 }

@@ -37,14 +37,6 @@ public struct TxnOp: Sendable, Equatable {
     public static func delete(_ request: DeleteRangeRequest) -> TxnOp {
         TxnOp(kind: .deleteRange(request))
     }
-
-    var wire: WireRequestOp {
-        switch kind {
-        case let .put(request): return WireRequestOp(requestPut: request.wire)
-        case let .range(request): return WireRequestOp(requestRange: request.wire)
-        case let .deleteRange(request): return WireRequestOp(requestDeleteRange: request.wire)
-        }
-    }
 }
 
 /// A transaction: if every compare holds, the `success` ops run, otherwise the `failure` ops;
@@ -114,14 +106,6 @@ public struct Txn: Sendable, Equatable {
     var opCount: Int {
         max(compares.count, success.count, failure.count)
     }
-
-    var wire: WireTxnRequest {
-        WireTxnRequest(
-            compare: compares.map(\.wire),
-            success: success.map(\.wire),
-            failure: failure.map(\.wire)
-        )
-    }
 }
 
 extension EtcdClient {
@@ -139,7 +123,9 @@ extension EtcdClient {
         }
         var context = ErrorContext()
         context.opCount = txn.opCount
-        let wire = try await call("/v3/kv/txn", txn.wire, as: WireTxnOutcome.self, context: context)
+        let body = try await post("/v3/kv/txn", body: txn.gatewayBody, context: context)
+        if let outcome = TxnOutcome.scan(body) { return outcome }
+        let wire = try GatewayJSON.decode(WireTxnOutcome.self, from: body, path: "/v3/kv/txn")
         return TxnOutcome(header: wire.header.typed, succeeded: wire.succeeded ?? false)
     }
 
@@ -149,24 +135,6 @@ extension EtcdClient {
         }
         var context = ErrorContext()
         context.opCount = txn.opCount
-        return try await call("/v3/kv/txn", txn.wire, as: WireTxnResponse.self, context: context).typed
+        return try await call("/v3/kv/txn", txn, as: WireTxnResponse.self, context: context).typed
     }
-}
-
-struct WireRequestOp: Encodable {
-    var requestPut: WirePutRequest?
-    var requestRange: WireRangeRequest?
-    var requestDeleteRange: WireDeleteRangeRequest?
-
-    init(requestPut: WirePutRequest? = nil, requestRange: WireRangeRequest? = nil, requestDeleteRange: WireDeleteRangeRequest? = nil) {
-        self.requestPut = requestPut
-        self.requestRange = requestRange
-        self.requestDeleteRange = requestDeleteRange
-    }
-}
-
-struct WireTxnRequest: Encodable {
-    var compare: [WireCompare]
-    var success: [WireRequestOp]
-    var failure: [WireRequestOp]
 }

@@ -1,4 +1,5 @@
 import ClusterModel
+import StageTrace
 import WireProtocol
 
 /// A state change made ready to write: the records to put and what to do once they are durable.
@@ -81,6 +82,16 @@ extension Scheduler {
             let error = StoreError.notLeader
             failTerm(error)
             throw error
+        }
+        if StageTrace.isOn {
+            for id in change.persisted {
+                switch change.snapshots[id]?.state {
+                case .scheduled: StageTrace.mark(.scheduledDurable, id.rawValue)
+                case .running: StageTrace.mark(.runningDurable, id.rawValue)
+                case let state? where state.isFinal: StageTrace.mark(.finalDurable, id.rawValue)
+                default: break
+                }
+            }
         }
         // Forget a job only after the write of its *final* record: an earlier write (running)
         // finishing after the job became final in memory must not drop the revision that the

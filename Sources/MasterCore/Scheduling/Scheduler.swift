@@ -3,6 +3,7 @@ import EtcdClient
 import Foundation
 import Logging
 import Placement
+import StageTrace
 import WireProtocol
 
 /// The leader's scheduler for one term: owns the ``ClusterState``, turns its actions into
@@ -86,6 +87,7 @@ public actor Scheduler {
             nextJobNumber += 1
             let id = JobID("\(idPrefix)-\(String(nextJobNumber, radix: 36))")
             actions += state.submit(id: id, spec: spec, now: now)
+            StageTrace.mark(.placed, id.rawValue)
             accepted.append(id)
             outcomes.append(.accepted(id))
         }

@@ -2,6 +2,7 @@ import ClusterModel
 import EtcdClient
 import Logging
 import NIOCore
+import StageTrace
 import WireProtocol
 
 /// What every connection of a term shares.
@@ -76,8 +77,12 @@ struct Connection {
 
     /// Drains the outbox to the socket. An outbox that overflowed closes the connection.
     private func writeAll(to outbound: NIOAsyncChannelOutboundWriter<WireMessage>) async throws {
-        for await message in outbox.messages {
-            try await outbound.write(message)
+        // Everything queued goes out in one write and one flush.
+        while let batch = await outbox.nextBatch() {
+            try await outbound.write(contentsOf: batch)
+            if StageTrace.isOn {
+                for case let .assign(assign) in batch { StageTrace.mark(.assignWritten, assign.jobID.rawValue) }
+            }
         }
         if outbox.didOverflow {
             context.logger.warning("peer fell too far behind; closing its connection")
@@ -162,8 +167,10 @@ struct Connection {
     private func handleWorker(_ message: WireMessage, node: NodeID) async throws {
         switch message {
         case let .started(report):
+            StageTrace.mark(.startedReceived, report.jobID.rawValue)
             await context.scheduler.started(report, from: node)
         case let .exited(report):
+            StageTrace.mark(.exitedReceived, report.jobID.rawValue)
             // A cut attempt's marker gets its final count before the job is recorded final; a
             // killed attempt's followers get their LogEnd. The epoch is the attempt number.
             await context.archiver.settle(report.jobID, attempt: UInt32(truncatingIfNeeded: report.epoch.rawValue))

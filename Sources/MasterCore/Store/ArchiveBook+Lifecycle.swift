@@ -1,5 +1,6 @@
 import ClusterModel
 import LogStream
+import WireProtocol
 
 /// The points of an attempt's life where its archive state must change outside the flow of
 /// chunks: a worker's new session, the attempt's exit, its end as the leader records it, and

@@ -22,7 +22,7 @@ extension GroupCommitter {
                 let ready = state.withLock { state -> Bool in
                     // Checked under the lock: a cancellation that ran its handler before this
                     // continuation was stored must not leave the lane waiting for ever.
-                    if Task.isCancelled || state.queue.failure != nil || state.queue.hasTakeableWork {
+                    if Task.isCancelled || state.queue.failure != nil || state.queue.isReady {
                         return true
                     }
                     state.idleLanes.append(continuation)
@@ -40,35 +40,26 @@ extension GroupCommitter {
         }
     }
 
-    /// After a commit frees its keys, writes queued behind them may be takeable: wake a lane.
+    /// After a commit frees its keys (or a lane took a batch), the next batch may be ready: wake
+    /// a lane.
     func wakeIdleLaneIfWorkRemains() {
         let lane = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.idleLanes.isEmpty, state.queue.hasTakeableWork else { return nil }
+            guard !state.idleLanes.isEmpty, state.queue.isReady else { return nil }
             return state.idleLanes.removeFirst()
         }
         lane?.resume()
-    }
-
-    /// Waits until the oldest queued write is `window` old, unless a txn's worth is queued.
-    func sleepOutWindow() async throws {
-        let (first, full) = state.withLock { ($0.queue.firstQueuedAt, $0.queue.holdsFullTxn) }
-        guard !full, let first else { return }
-        let deadline = first.advanced(by: window)
-        if deadline > .now {
-            try await Task.sleep(until: deadline, clock: .continuous)
-        }
     }
 
     /// Takes up to a txn's worth of queued writes whose keys are not in flight; wakes the
     /// callers waiting for room.
     func takeBatch() -> [Pending] {
         let (batch, roomWaiters) = state.withLock { state -> ([Pending], [CheckedContinuation<Void, Never>]) in
-            let batch = state.queue.takeBatch(now: .now)
+            let batch = state.queue.takeBatch()
             defer { state.roomWaiters.removeAll() }
             return (batch, Array(state.roomWaiters.values))
         }
         roomWaiters.forEach { $0.resume() }
-        // More than one txn's worth queued: let another lane take the next batch at once.
+        // Another full txn's worth queued: let another lane take it at once.
         if !batch.isEmpty { wakeIdleLaneIfWorkRemains() }
         return batch
     }

@@ -62,14 +62,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Group commit: writes produced within a short window (or until a txn is full) go to etcd in
-/// one txn, fenced by the leader's election compare.
+/// Group commit: writes go to etcd in txns of up to ``maxOpsPerTxn``, fenced by the leader's
+/// election compare. A write to an idle store goes at once; while a txn is in flight, writes
+/// gather for the next one (``CommitQueue/isReady``): no timer, no window to wait out.
 ///
-/// - Several writes to one key inside one window coalesce: the last value is written, under the
+/// - Several writes to one key while it waits coalesce: the last value is written, under the
 ///   condition of the first (the one that matches etcd), and every caller gets the same result.
-/// - Up to `lanes` txns are in flight at once, over disjoint keys (a write to a key in flight
-///   waits for the next txn, so its condition sees the revision the first one produced); writes
-///   queue meanwhile, so under load each txn is full and the window costs nothing.
+/// - At most one txn that is not full is in flight; full txns go up to `lanes` at once, over
+///   disjoint keys (a write to a key in flight waits for the next txn, so its condition sees the
+///   revision the first one produced).
 /// - The queue is bounded (`maxQueued`): past it, ``commit(_:)`` waits for room (backpressure on
 ///   submitters), it never drops.
 /// - If the txn fails, the fence is checked: a lost fence ends the committer with
@@ -97,15 +98,13 @@ public final class GroupCommitter: Sendable {
 
     let etcd: EtcdClient
     let fence: Compare
-    let window: Duration
     let lanes: Int
     let state: Mutex<State>
 
     /// Creates a committer that writes through `etcd` while `fence` holds.
-    public init(etcd: EtcdClient, fence: Compare, window: Duration = .milliseconds(1), lanes: Int = 4, maxQueued: Int = 16_384) {
+    public init(etcd: EtcdClient, fence: Compare, lanes: Int = 4, maxQueued: Int = 16_384) {
         self.etcd = etcd
         self.fence = fence
-        self.window = window
         self.lanes = max(1, lanes)
         self.state = Mutex(State(queue: CommitQueue(maxQueued: maxQueued, maxOpsPerTxn: Self.maxOpsPerTxn)))
     }
@@ -137,8 +136,8 @@ public final class GroupCommitter: Sendable {
             (write, { ticket.settle(index, $0) })
         }
         let (lane, failure) = state.withLock { state -> (CheckedContinuation<Void, Never>?, StoreError?) in
-            if let failure = state.queue.enqueue(entries, now: .now) { return (nil, failure) }
-            return (state.idleLanes.isEmpty ? nil : state.idleLanes.removeFirst(), nil)
+            if let failure = state.queue.enqueue(entries) { return (nil, failure) }
+            return (state.queue.isReady && !state.idleLanes.isEmpty ? state.idleLanes.removeFirst() : nil, nil)
         }
         if let failure {
             for index in writes.indices { ticket.settle(index, .failure(failure)) }
@@ -199,7 +198,6 @@ public final class GroupCommitter: Sendable {
             // A stopped committer ends its lanes, so that run() returns and the term ends; a lane
             // that looped on an empty queue would keep a leader that can no longer write.
             if let failure = state.withLock({ $0.queue.failure }) { throw failure }
-            try await sleepOutWindow()
             let batch = takeBatch()
             guard !batch.isEmpty else { continue }
             // commitBatch settles every write of the batch, whatever happens.

@@ -1,4 +1,5 @@
 import ClusterModel
+import EtcdClient
 import Foundation
 
 /// A job's record in etcd: ``JobDetails`` as JSON.
@@ -103,101 +104,5 @@ public enum JobRecord {
             out.key("reason"); out.string(attempt.reason)
         }
         out.endObject()
-    }
-}
-
-/// A minimal JSON writer: objects, string arrays and maps, strings (escaped per RFC 8259),
-/// integers. Calls must nest properly (`beginObject` … `endObject`).
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
-    private var needsComma = false
-
-    init() {
-        bytes.reserveCapacity(512)
-    }
-
-    mutating func beginObject() {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
-    }
-
-    mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-
-    mutating func beginArray() {
-        separate()
-        bytes.append(UInt8(ascii: "["))
-        needsComma = false
-    }
-
-    mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
-
-    mutating func strings(_ items: [String]) {
-        separate()
-        bytes.append(UInt8(ascii: "["))
-        needsComma = false
-        for item in items { string(item) }
-        bytes.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
-
-    mutating func map(_ pairs: [String: String]) {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
-        for (key, value) in pairs.sorted(by: { $0.key < $1.key }) {
-            self.key(key)
-            string(value)
-        }
-        bytes.append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-
-    mutating func key(_ name: String) {
-        string(name)
-        bytes.append(UInt8(ascii: ":"))
-        needsComma = false
-    }
-
-    mutating func number(_ value: Int64) {
-        separate()
-        bytes.append(contentsOf: String(value).utf8)
-        needsComma = true
-    }
-
-    mutating func unsigned(_ value: UInt64) {
-        separate()
-        bytes.append(contentsOf: String(value).utf8)
-        needsComma = true
-    }
-
-    mutating func string(_ text: String) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-        needsComma = true
-    }
-
-    private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 }

@@ -1,4 +1,5 @@
 import ClusterModel
+import WireProtocol
 
 /// What the archiver does when a worker's session begins and when an attempt's exit is
 /// reported: the points where the archive's state must be final before anyone reads it.

@@ -1,6 +1,7 @@
 import ClusterModel
 import EtcdClient
 import Logging
+import StageTrace
 import TitanClient
 import WireProtocol
 
@@ -25,20 +26,28 @@ struct Session: Sendable {
                     token: configuration.token
                 ) { connection in
                     logger.info("session open", metadata: ["leader": "\(connection.serverID)", "address": "\(address)"])
-                    let (outgoing, queue) = AsyncStream.makeStream(of: WireMessage.self)
+                    let outbox = Outbox()
                     await withTaskGroup(of: Void.self) { group in
-                        // The one writer: messages leave in the order the state queued them.
+                        // The one writer: messages leave in the order the state queued them,
+                        // everything queued in one write.
                         group.addTask {
-                            for await message in outgoing {
+                            while let batch = await outbox.nextBatch() {
                                 do {
-                                    try await connection.send(message)
+                                    try await connection.send(contentsOf: batch)
+                                    if StageTrace.isOn {
+                                        for case let .started(report) in batch { StageTrace.mark(.startedWritten, report.jobID.rawValue) }
+                                    }
                                 } catch {
                                     return  // the connection broke; the next session replays
                                 }
                             }
+                            // A leader that let `Outbox.defaultLimit` messages pile up: end the
+                            // session; the next one replays what matters.
+                            if outbox.didOverflow { connection.disconnect() }
                         }
-                        let id = await state.attach(queue)
+                        let id = await state.attach(outbox)
                         for await push in connection.pushes {
+                            if case let .assign(assign) = push { StageTrace.mark(.assignReceived, assign.jobID.rawValue) }
                             await state.handle(push)
                         }
                         await state.detach(id)

@@ -5,6 +5,7 @@ import Glibc
 import Logging
 import NIOCore
 import NIOPosix
+import StageTrace
 import Synchronization
 import TitanClient
 import WireProtocol
@@ -167,6 +168,7 @@ public struct Worker: Sendable {
                     }
                     let group = Mutex<Int32?>(nil)
                     let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resumeAfter: resumeAfter, alreadyRan: launch.alreadyRan, output: output) { started in
+                        StageTrace.mark(.processStarted, request.job.rawValue)
                         // An exec job's process group dies with the lease even if this worker cannot kill it.
                         if let id = started.processGroup, let start = GuardLink.startTime(of: id) {
                             group.withLock { $0 = id }
@@ -175,6 +177,7 @@ public struct Worker: Sendable {
                         await state.started(request.job, epoch: request.epoch)
                     }
                     let status = await runner.run()
+                    StageTrace.mark(.processExited, request.job.rawValue)
                     if let id = group.withLock({ $0 }) {
                         await guardLink.send(.execEnded(group: id))
                     }

@@ -56,7 +56,7 @@ actor WorkerState {
     private var jobs: [JobID: Entry] = [:]
     /// The current session's outgoing messages, written to the connection in exactly the order
     /// queued here: an attempt's chunks reach the leader in seq order, even while a replay runs.
-    private var session: (id: UInt64, outgoing: AsyncStream<WireMessage>.Continuation)?
+    private var session: (id: UInt64, outgoing: Outbox)?
     private var nextSessionID: UInt64 = 0
     /// Whether a session has been welcomed yet (the leader forgets a node's unwritten output
     /// before it welcomes the node: ``firstSessionWelcomed()``).
@@ -79,10 +79,10 @@ actor WorkerState {
     /// A session is up, writing what is queued on `outgoing` to its connection in order: replay
     /// what the leader may not know, then say `Synced` (the leader runs again whatever it thinks
     /// runs here and was not replayed). Returns the session's id, for ``detach(_:)``.
-    func attach(_ outgoing: AsyncStream<WireMessage>.Continuation) -> UInt64 {
+    func attach(_ outgoing: Outbox) -> UInt64 {
         nextSessionID += 1
         guard !fenced else {
-            outgoing.finish()
+            outgoing.close()
             return nextSessionID
         }
         session = (nextSessionID, outgoing)
@@ -131,7 +131,7 @@ actor WorkerState {
     /// The session ended: nothing more is queued for it.
     func detach(_ id: UInt64) {
         guard let session, session.id == id else { return }
-        session.outgoing.finish()
+        session.outgoing.close()
         self.session = nil
     }
 
@@ -301,7 +301,7 @@ actor WorkerState {
     /// and the leader has moved them anyway. The session's queue is closed.
     func fence() {
         fenced = true
-        session?.outgoing.finish()
+        session?.outgoing.close()
         session = nil
     }
 
@@ -310,6 +310,6 @@ actor WorkerState {
     /// ``fence()``.
     private func send(_ message: WireMessage) {
         guard !fenced else { return }
-        session?.outgoing.yield(message)
+        session?.outgoing.send(message)
     }
 }

@@ -24,6 +24,8 @@ struct ExecLaunch: Sendable {
     let environment: [String]
     /// The job's fresh directory: its working directory and `HOME`.
     let workDirectory: String
+    /// Empty directories to take the work directory from, and to hand it back to.
+    let spares: SpareDirectories
 
     /// How a spawn ended.
     enum Outcome: Sendable {
@@ -34,7 +36,7 @@ struct ExecLaunch: Sendable {
     }
 
     /// Checks the request; returns the status of a job that cannot start when it is malformed.
-    static func make(_ request: RunRequest, workRoot: String) -> Result<ExecLaunch, ExitStatusError> {
+    static func make(_ request: RunRequest, workRoot: String, spares: SpareDirectories) -> Result<ExecLaunch, ExitStatusError> {
         let argv: [String]
         switch request.spec.command {
         case .argv(let words):
@@ -67,7 +69,7 @@ struct ExecLaunch: Sendable {
         variables["TITAN_NODE_ID"] = request.node.rawValue
         let environment = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return .success(
-            ExecLaunch(argv: argv, searchPath: variables["PATH"]!, environment: environment, workDirectory: directory))
+            ExecLaunch(argv: argv, searchPath: variables["PATH"]!, environment: environment, workDirectory: directory, spares: spares))
     }
 
     /// `<job>.<attempt>.<epoch>`, with every byte outside `[A-Za-z0-9_-]` of the job id as `_`, so
@@ -174,15 +176,20 @@ struct ExecLaunch: Sendable {
         return .failure(ExitStatusError(code: 127, reason: "command not found: \(name)"))
     }
 
-    /// Removes the work directory and everything the job left in it. Blocking: runs on the thread
-    /// pool. A failure is ignored: the next run of the same attempt replaces the directory.
+    /// Removes the work directory and everything the job left in it (an empty one becomes a
+    /// spare). Blocking: runs on the thread pool. A failure is ignored: the next run of the same
+    /// attempt replaces the directory.
     func removeWorkDirectory() {
+        if self.spares.give(self.workDirectory) { return }
         try? FileManager.default.removeItem(atPath: self.workDirectory)
     }
 
     private func createWorkDirectory() throws(ExecRuntimeError) {
-        // The common case in one system call; the general one (a leftover directory to replace,
-        // a missing work root) through FileManager.
+        // The common cases in one or two system calls (a spare renamed into place; `mkdir`); the
+        // general one (a leftover directory to replace, a missing work root) through FileManager.
+        if access(self.workDirectory, F_OK) != 0 && self.spares.take(as: self.workDirectory) {
+            return
+        }
         if mkdir(self.workDirectory, 0o755) == 0 {
             return
         }

@@ -1,0 +1,106 @@
+import Glibc
+import Synchronization
+
+/// Per-job timestamps for `--trace`: where a job waits on its way through titan-load, the leader
+/// and a worker (``Stage``). Off unless ``start(file:)`` was called; then each ``mark(_:_:)``
+/// costs a clock read and an append under a lock.
+///
+/// Every process of a traced run writes its own file of lines `<nanoseconds> <stage> <job id>`;
+/// the clock is `CLOCK_MONOTONIC`, one clock for every process of the host, so the files of one
+/// host can be joined (`titan-load --trace DIR` does). Lines are buffered and written by a
+/// background thread every 100 ms, and at once when 1 MiB is buffered; a process that is killed
+/// loses at most its last 100 ms.
+public enum StageTrace {
+    private struct Recorder {
+        var descriptor: Int32
+        var buffer: [UInt8] = []
+    }
+
+    private static let enabled = Atomic<Bool>(false)
+    private static let recorder = Mutex<Recorder?>(nil)
+    private static let flushBytes = 1 << 20
+
+    /// Whether this process records marks.
+    public static var isOn: Bool { enabled.load(ordering: .relaxed) }
+
+    /// Starts recording to `file` (created or truncated). Throws a sentence naming the file when
+    /// it cannot be opened. Calling it again is a mistake and traps.
+    public static func start(file: String) throws(TraceFileError) {
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw TraceFileError(path: file, errno: errno) }
+        recorder.withLock { recorder in
+            precondition(recorder == nil, "StageTrace.start called twice")
+            recorder = Recorder(descriptor: descriptor)
+        }
+        enabled.store(true, ordering: .relaxed)
+        var thread = pthread_t()
+        _ = pthread_create(&thread, nil, { _ in
+            while true {
+                usleep(100_000)
+                StageTrace.flush()
+            }
+        }, nil)
+        pthread_detach(thread)
+    }
+
+    /// Now on the trace clock, in nanoseconds.
+    public static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    /// Records that `job` passed `stage` now (or at `time`, a reading of ``now()``).
+    @inline(__always)
+    public static func mark(_ stage: Stage, _ job: String, at time: UInt64? = nil) {
+        guard enabled.load(ordering: .relaxed) else { return }
+        record(stage, job, time ?? now())
+    }
+
+    private static func record(_ stage: Stage, _ job: String, _ time: UInt64) {
+        recorder.withLock { recorder in
+            guard recorder != nil else { return }
+            recorder!.buffer.append(contentsOf: String(time).utf8)
+            recorder!.buffer.append(UInt8(ascii: " "))
+            recorder!.buffer.append(contentsOf: stage.rawValue.utf8)
+            recorder!.buffer.append(UInt8(ascii: " "))
+            recorder!.buffer.append(contentsOf: job.utf8)
+            recorder!.buffer.append(UInt8(ascii: "\n"))
+            if recorder!.buffer.count >= flushBytes { write(&recorder!) }
+        }
+    }
+
+    /// Writes what is buffered. titan-load calls it before reading the files back.
+    public static func flush() {
+        recorder.withLock { recorder in
+            guard recorder != nil else { return }
+            write(&recorder!)
+        }
+    }
+
+    private static func write(_ recorder: inout Recorder) {
+        var offset = 0
+        recorder.buffer.withUnsafeBytes { bytes in
+            while offset < bytes.count {
+                let written = Glibc.write(recorder.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return }  // a full disk ends the trace, not the process
+                offset += written
+            }
+        }
+        recorder.buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A trace file that cannot be opened.
+public struct TraceFileError: Error, CustomStringConvertible {
+    /// The file.
+    public let path: String
+    /// Why, as `errno`.
+    public let errno: Int32
+
+    /// One sentence naming the file and what to do.
+    public var description: String {
+        "cannot write the trace file \(path): \(String(cString: strerror(errno))); give --trace a writable directory"
+    }
+}
