@@ -149,14 +149,14 @@ final class LocalCluster: Sendable {
     @discardableResult
     func startWorker(
         _ id: String, cpu: String, memory: String, workDir: String? = nil, name: String? = nil, in host: TestHost? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], extra: [String] = []
     ) throws -> ManagedProcess {
         let workDir = workDir ?? root + "/work-\(id)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         let arguments = [
             "--etcd", host.map { etcdEndpoint(seenFrom: $0) } ?? etcdEndpoint, "--token-file", tokenFile, "--id", id, "--cpu", cpu,
             "--memory", memory, "--lease-ttl", "\(leaseTTL)", "--work-dir", workDir,
-        ]
+        ] + extra
         guard let host else {
             return try launch(name ?? "worker \(id)", executable: binaries + "/titan-worker", arguments: arguments, environment: environment)
         }

@@ -1,0 +1,39 @@
+import Foundation
+import TitanTestSupport
+import XCTest
+
+/// `--trace`: the leader, a worker and titan-load each write a timestamp per job and stage, and
+/// titan-load joins the three files into spans, one line each, every job counted in each.
+final class TraceTests: ClusterTestCase {
+    func testTitanLoadJoinsTheDaemonsTracesIntoPerStageSpans() async throws {
+        let cluster = self.cluster!
+        let traces = cluster.root + "/trace"
+        try FileManager.default.createDirectory(atPath: traces, withIntermediateDirectories: true)
+        try cluster.startMaster("m1", extra: ["--trace-file", traces + "/master.trace"])
+        try await cluster.waitForLeader("m1")
+        try cluster.startWorker("w1", cpu: "4", memory: "4Gi", extra: ["--trace-file", traces + "/w1.trace"])
+        try await cluster.waitForNodes(1)
+
+        let run = try await runProgram(
+            cluster.binaries + "/titan-load",
+            ["-n", "40", "-t", "0", "--runtime", "exec", "--cpu", "10m", "--memory", "1Mi", "--batch", "8", "--trace", traces,
+             "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
+            in: cluster.root, timeout: .seconds(60))
+        XCTAssertEqual(run.exitCode, 0, "titan-load: \(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("trace of 40 jobs") }, run.stdout)
+        // Every span of a job's way from submission to its final event, each over all 40 jobs.
+        for span in [
+            "submit → placed on the leader", "placed → scheduled durable (commit)", "Assign written → received by the worker",
+            "Assign received → process started", "Started received → running durable (commit)",
+            "DISPATCH, titan-load: scheduled event → running event", "Exited received → final durable (commit)",
+            "final durable → event at titan-load",
+        ] {
+            let line = lines.first { $0.hasPrefix(span) }
+            let count = line.flatMap { $0.dropFirst(span.count).split(separator: " ").first }.flatMap { Int($0) }
+            XCTAssertEqual(count, 40, "span \(span): \(line.map(String.init) ?? "missing")\n\(run.stdout)")
+        }
+        let worker = try String(contentsOfFile: traces + "/w1.trace", encoding: .utf8)
+        XCTAssertEqual(worker.split(separator: "\n").filter { $0.contains(" worker.process-started ") }.count, 40, worker)
+    }
+}
