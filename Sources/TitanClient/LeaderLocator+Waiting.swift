@@ -48,6 +48,9 @@ extension LeaderLocator {
                 if announced { notice("the leader at \(address) answers") }
                 return value
             } catch {
+                // A caller that stops (titan-load once its jobs are done closes its subscription)
+                // sees its connection end: that is not a lost leader, and nothing is said.
+                if Task.isCancelled { throw CancellationError() }
                 guard Self.meansNoLeader(error), retry == .idempotent || !reached.isSet else { throw error }
                 advance()
                 guard clock.now + pause < deadline else {
