@@ -57,10 +57,10 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // What every executable shares: one-line errors and exit codes.
+        // What every executable shares: one-line errors and exit codes, log line formats.
         .target(
             name: "CommandSupport",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 
@@ -147,6 +147,7 @@ let package = Package(
         ),
         .testTarget(name: "TitanTestSupportTests", dependencies: ["TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TitanTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"], swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),
         .testTarget(
             name: "WireProtocolTests",

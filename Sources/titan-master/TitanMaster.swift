@@ -48,6 +48,9 @@ struct TitanMaster: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Option(help: "Log line format: text (for a person), logfmt or json (one object per line, for log shippers).")
+    var logFormat = "text"
+
     @Option(help: "Write per-job stage timestamps to this file, for titan-load --trace (a diagnosis aid; off by default).")
     var traceFile: String?
 
@@ -66,6 +69,9 @@ struct TitanMaster: AsyncParsableCommand {
         }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
+        }
+        guard let format = LogFormat(rawValue: logFormat) else {
+            throw ValidationError("--log-format '\(logFormat)' is unknown: use text, logfmt or json")
         }
         if let traceFile {
             do throws(TraceFileError) {
@@ -102,13 +108,9 @@ struct TitanMaster: AsyncParsableCommand {
                 maxLogArchiveBytes: Int(archiveCap),
                 retention: keep == 0 ? nil : .seconds(keep)
             )
+            LoggingSystem.bootstrap { label in LineLogHandler.make(label: label, format: format, level: level) }
             var logger = Logger(label: "titan.master")
             logger.logLevel = level
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
             let service = MasterService(master: Master(configuration: configuration, logger: logger))
             let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()

@@ -58,6 +58,9 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Option(help: "Log line format: text (for a person), logfmt or json (one object per line, for log shippers).")
+    var logFormat = "text"
+
     @Option(help: "Write per-job stage timestamps to this file, for titan-load --trace (a diagnosis aid; off by default).")
     var traceFile: String?
 
@@ -67,6 +70,9 @@ struct TitanWorker: AsyncParsableCommand {
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
+        }
+        guard let format = LogFormat(rawValue: logFormat) else {
+            throw ValidationError("--log-format '\(logFormat)' is unknown: use text, logfmt or json")
         }
         if let traceFile {
             do throws(TraceFileError) {
@@ -97,7 +103,7 @@ struct TitanWorker: AsyncParsableCommand {
         }
         let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
         if guardMode {
-            try await runGuard(workDir: workDir, dockerSocket: noDocker ? nil : dockerSocket, level: level)
+            try await runGuard(workDir: workDir, dockerSocket: noDocker ? nil : dockerSocket, level: level, format: format)
             return
         }
         var labelMap: [String: String] = [:]
@@ -122,11 +128,7 @@ struct TitanWorker: AsyncParsableCommand {
         } catch let error as SettingsError {
             throw ValidationError(error.description)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in LineLogHandler.make(label: label, format: format, level: level) }
         var logger = Logger(label: "titan.worker")
         logger.logLevel = level
         logger[metadataKey: "node.id"] = "\(configuration.nodeID.rawValue)"
@@ -138,7 +140,7 @@ struct TitanWorker: AsyncParsableCommand {
         let offersDocker = runtimes.contains { $0.kind == .docker }
         let guardLauncher = GuardLink.Launcher(
             executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
-            arguments: ["--guard-mode", "--id", configuration.nodeID.rawValue, "--work-dir", workDir, "--lease-ttl", "\(leaseTTL)", "--log-level", logLevel]
+            arguments: ["--guard-mode", "--id", configuration.nodeID.rawValue, "--work-dir", workDir, "--lease-ttl", "\(leaseTTL)", "--log-level", logLevel, "--log-format", logFormat]
                 + (offersDocker ? ["--docker-socket", dockerSocket] : ["--no-docker"]))
         let worker = Worker(configuration: configuration, runtimes: runtimes, logger: logger, guardLauncher: guardLauncher)
         let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -148,12 +150,8 @@ struct TitanWorker: AsyncParsableCommand {
 
 extension TitanWorker {
     /// `--guard-mode`: this process is the node guard of `workDir` (started by the worker).
-    func runGuard(workDir: String, dockerSocket: String?, level: Logger.Level) async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+    func runGuard(workDir: String, dockerSocket: String?, level: Logger.Level, format: LogFormat) async throws {
+        LoggingSystem.bootstrap { label in LineLogHandler.make(label: label, format: format, level: level) }
         let node = NodeID(id ?? ProcessInfo.processInfo.hostName)
         var logger = Logger(label: "titan.guard")
         logger[metadataKey: "node.id"] = "\(node.rawValue)"

@@ -188,7 +188,7 @@ public struct Worker: Sendable {
                         try await runtime.release(request)
                     } catch {
                         // The next incarnation's reclaim removes what is left.
-                        logger.warning("could not remove what the job left", metadata: ["job.id": "\(request.job.rawValue)", "error": "\(error)"])
+                        logger.warning("could not remove what the job left", metadata: ["job.id": "\(request.job.rawValue)", "job.attempt": "\(request.attempt)", "error": "\(error)"])
                     }
                 }
             }
@@ -205,12 +205,12 @@ public struct Worker: Sendable {
                 let archived = try await ArchivedOutput.read(etcd, job: request.job, attempt: request.attempt)
                 await state.resumeOutput(request.job, epoch: request.epoch, at: archived.nextSeq)
                 logger.info("resuming an adopted attempt's output", metadata: [
-                    "job.id": "\(request.job.rawValue)", "seq": "\(archived.nextSeq)",
+                    "job.id": "\(request.job.rawValue)", "job.attempt": "\(request.attempt)", "seq": "\(archived.nextSeq)",
                     "stdout.bytes": "\(archived.offsets.stdout)", "stderr.bytes": "\(archived.offsets.stderr)",
                 ])
                 return archived
             } catch {
-                logger.warning("could not read an adopted attempt's archive; retrying", metadata: ["job.id": "\(request.job.rawValue)", "error": "\(error)"])
+                logger.warning("could not read an adopted attempt's archive; retrying", metadata: ["job.id": "\(request.job.rawValue)", "job.attempt": "\(request.attempt)", "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }

@@ -149,7 +149,7 @@ actor WorkerState {
             assignJob(assign)
         case let .cancel(cancel):
             guard let entry = jobs[cancel.jobID], entry.epoch <= cancel.epoch else { return }
-            logger.info("killing on the leader's request", metadata: ["job.id": "\(cancel.jobID.rawValue)", "job.epoch": "\(cancel.epoch.rawValue)"])
+            logger.info("killing on the leader's request", metadata: ["job.id": "\(cancel.jobID.rawValue)", "job.attempt": "\(entry.attempt)", "job.epoch": "\(cancel.epoch.rawValue)"])
             entry.kill.fire()
         case let .reportAck(ack):
             if let entry = jobs[ack.jobID], entry.epoch == ack.epoch, case .exited = entry.phase {
