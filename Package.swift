@@ -148,6 +148,7 @@ let package = Package(
         .testTarget(name: "TitanTestSupportTests", dependencies: ["TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"], swiftSettings: strict),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "StageTrace"], swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),
         .testTarget(
             name: "WireProtocolTests",

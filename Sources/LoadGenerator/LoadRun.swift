@@ -26,8 +26,10 @@ public struct LoadRun: Sendable {
         self.notice = notice
     }
 
-    /// Runs the plan; `progress` is called about once a second with a status line.
-    public func run(progress: @escaping @Sendable (String) -> Void) async throws -> (LoadReport, [String]) {
+    /// Runs the plan; `progress` is called four times a second with where the run stands, and
+    /// once more at the end.
+    /// Returns the report, the first refusal messages, and every job's timeline.
+    public func run(progress: @escaping @Sendable (LoadProgress) -> Void) async throws -> (LoadReport, [String], [JobTimeline]) {
         let tracker = LoadTracker(expected: plan.jobs, until: plan.until)
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let nodeID = NodeID("load-\(run)")
@@ -47,7 +49,7 @@ public struct LoadRun: Sendable {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(1))
+                    try await Task.sleep(for: .milliseconds(250))
                     progress(tracker.progress())
                 }
                 return false
@@ -60,7 +62,9 @@ public struct LoadRun: Sendable {
             // Done when all jobs are final, or at the deadline.
             _ = try await group.next()
         }
-        return (tracker.report(start: start), tracker.refusals)
+        // The display's last word is where the run ended.
+        progress(tracker.progress())
+        return (tracker.report(start: start), tracker.refusals, tracker.timelines(start: start))
     }
 
     /// Follows job events on the leader, subscribing again on each new one and catching up on

@@ -130,10 +130,26 @@ final class LoadTracker: Sendable {
         }
     }
 
-    /// One line for the progress display.
-    func progress() -> String {
+    /// Where the run stands, for the progress display.
+    func progress() -> LoadProgress {
         state.withLock { state in
-            "submitted \(state.jobs.count)/\(state.expected)  running-or-done \(state.runningOrBeyond)  final \(state.finals)"
+            LoadProgress(expected: state.expected, submitted: state.jobs.count, runningOrBeyond: state.runningOrBeyond, final: state.finals, until: state.until)
+        }
+    }
+
+    /// When each job passed each step, in seconds from `start` (nil: not seen).
+    func timelines(start: ContinuousClock.Instant) -> [JobTimeline] {
+        func seconds(_ instant: ContinuousClock.Instant?) -> Double? {
+            guard let instant else { return nil }
+            let duration = instant - start
+            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+        return state.withLock { state in
+            state.jobs.map { job in
+                JobTimeline(
+                    sent: seconds(job.sent) ?? 0, acked: seconds(job.acked), scheduled: seconds(job.scheduled),
+                    running: seconds(job.running), final: seconds(job.final))
+            }
         }
     }
 

@@ -59,6 +59,9 @@ struct TitanLoad: AsyncParsableCommand {
     @Option(help: "Also write the report as one JSON object to this file.")
     var json: String?
 
+    @Option(help: "Write the report to DIR/report.json and a page with plots to DIR/report.html (opens offline).")
+    var report: String?
+
     @Option(help: "Trace where jobs wait: write this run's stage timestamps to DIR/load.trace and, at the end, join them with the daemons' trace files in DIR (Tools/titan-up --trace-dir DIR) and print p50/p99 per stage.")
     var trace: String?
 
@@ -129,6 +132,7 @@ struct TitanLoad: AsyncParsableCommand {
         }
         let report: LoadReport
         let refusals: [String]
+        let timelines: [JobTimeline]
         do {
             let token = try ClusterSettings.token(flag: tokenFile)
             let locator = try LeaderLocator.fromSettings(etcdFlag: etcd, masterFlag: master)
@@ -147,23 +151,36 @@ struct TitanLoad: AsyncParsableCommand {
                 }
                 if fresh { FileHandle.standardError.write(Data("\ntitan-load: \(line)\n".utf8)) }
             }
-            (report, refusals) = try await LoadRun(plan: plan, locator: locator, token: token, notice: notice).run { line in
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+            let display = ProgressDisplay(terminal: isatty(STDERR_FILENO) == 1)
+            (report, refusals, timelines) = try await LoadRun(plan: plan, locator: locator, token: token, notice: notice).run { progress in
+                display.show(progress)
             }
-            FileHandle.standardError.write(Data("\n".utf8))
+            display.finish()
         } catch let error as SettingsError {
             throw ValidationError(error.description)
         }
         print(report.text)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             do {
                 try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             } catch {
                 FileHandle.standardError.write(Data("titan-load: cannot write --json '\(json)': \(error.localizedDescription)\n".utf8))
                 throw ExitCode(1)
             }
+        }
+        if let directory = self.report {
+            let title = "\(n) jobs, sleep \(t) s, runtime \(runtime.rawValue)\(rate > 0 ? ", \(rate) jobs/s offered" : "")"
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try encoder.encode(report).write(to: URL(fileURLWithPath: directory + "/report.json"))
+                try Data(ReportPage.html(title: title, report: report, timelines: timelines).utf8).write(to: URL(fileURLWithPath: directory + "/report.html"))
+            } catch {
+                FileHandle.standardError.write(Data("titan-load: cannot write --report '\(directory)': \(error.localizedDescription); give a writable directory\n".utf8))
+                throw ExitCode(1)
+            }
+            FileHandle.standardError.write(Data("titan-load: report written to \(directory)/report.html\n".utf8))
         }
         if let trace {
             StageTrace.flush()
@@ -182,6 +199,41 @@ struct TitanLoad: AsyncParsableCommand {
         if milestone == .final, report.succeeded != n {
             FileHandle.standardError.write(Data("titan-load: \(n - report.succeeded) of \(n) jobs did not succeed\n".utf8))
             throw ExitCode(1)
+        }
+    }
+}
+
+/// The progress display on stderr: on a terminal a bar redrawn in place four times a second;
+/// otherwise (a log file, CI) a plain line every 10 s and one at the end, so a long run does not
+/// flood the log.
+final class ProgressDisplay: Sendable {
+    private let terminal: Bool
+    private let last = Mutex<(shown: ContinuousClock.Instant?, progress: LoadProgress?)>((nil, nil))
+
+    init(terminal: Bool) {
+        self.terminal = terminal
+    }
+
+    func show(_ progress: LoadProgress) {
+        if terminal {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.bar())".utf8))
+            return
+        }
+        let now = ContinuousClock.now
+        let due = last.withLock { last -> Bool in
+            last.progress = progress
+            guard last.shown.map({ now - $0 >= .seconds(10) }) ?? true else { return false }
+            last.shown = now
+            return true
+        }
+        if due { FileHandle.standardError.write(Data("titan-load: \(progress.line)\n".utf8)) }
+    }
+
+    func finish() {
+        if terminal {
+            FileHandle.standardError.write(Data("\n".utf8))
+        } else if let progress = last.withLock({ $0.progress }) {
+            FileHandle.standardError.write(Data("titan-load: \(progress.line)\n".utf8))
         }
     }
 }

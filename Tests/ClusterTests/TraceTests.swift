@@ -3,7 +3,8 @@ import TitanTestSupport
 import XCTest
 
 /// `--trace`: the leader, a worker and titan-load each write a timestamp per job and stage, and
-/// titan-load joins the three files into spans, one line each, every job counted in each.
+/// titan-load joins the three files into spans, one line each, every job counted in each. The
+/// same run writes `--report` and shows its progress as plain lines (stderr is not a terminal).
 final class TraceTests: ClusterTestCase {
     func testTitanLoadJoinsTheDaemonsTracesIntoPerStageSpans() async throws {
         let cluster = self.cluster!
@@ -16,12 +17,21 @@ final class TraceTests: ClusterTestCase {
 
         let run = try await runProgram(
             cluster.binaries + "/titan-load",
-            ["-n", "40", "-t", "0", "--runtime", "exec", "--cpu", "10m", "--memory", "1Mi", "--batch", "8", "--trace", traces,
+            ["-n", "40", "-t", "0", "--runtime", "exec", "--cpu", "10m", "--memory", "1Mi", "--batch", "8", "--trace", traces, "--report", cluster.root + "/report",
              "--etcd", cluster.etcdEndpoint, "--token-file", cluster.tokenFile],
             in: cluster.root, timeout: .seconds(60))
         XCTAssertEqual(run.exitCode, 0, "titan-load: \(run.stderr)")
         // Its subscription closing at the end of the run is not a lost leader.
         XCTAssertFalse(run.stderr.contains("no leader"), run.stderr)
+        // Not a terminal: plain progress lines, no bar redrawn in place, and the last one final.
+        XCTAssertFalse(run.stderr.contains("\r"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("titan-load: submitted 40/40  running-or-done 40  final 40\n"), run.stderr)
+        // --report: the JSON report and a page with its three plots.
+        let page = try String(contentsOfFile: cluster.root + "/report/report.html", encoding: .utf8)
+        XCTAssertEqual(page.components(separatedBy: "<svg ").count - 1, 3, page)
+        XCTAssertTrue(page.contains("40 jobs accepted"), page)
+        let figures = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cluster.root + "/report/report.json"))) as? [String: Any]
+        XCTAssertEqual(figures?["succeeded"] as? Int, 40)
         let lines = run.stdout.split(separator: "\n")
         XCTAssertTrue(lines.contains { $0.hasPrefix("trace of 40 jobs") }, run.stdout)
         // Every span of a job's way from submission to its final event, each over all 40 jobs.
