@@ -53,7 +53,8 @@ actor WorkerState {
     private let lease: Int64?
     private let logger: Logger
     private let launches: AsyncStream<Launch>.Continuation
-    private var jobs: [JobID: Entry] = [:]
+    /// Every attempt this incarnation holds, by job (the output path in WorkerState+Output.swift).
+    var jobs: [JobID: Entry] = [:]
     /// The current session's outgoing messages, written to the connection in exactly the order
     /// queued here: an attempt's chunks reach the leader in seq order, even while a replay runs.
     private var session: (id: UInt64, outgoing: Outbox)?
@@ -65,7 +66,7 @@ actor WorkerState {
     private var fenced = false
     /// Woken, per job, whenever its window shrinks or its entry goes or is replaced; all at once
     /// when the first session is welcomed.
-    private let windowChanged = WakeList()
+    let windowChanged = WakeList()
 
     init(node: NodeID, lease: Int64? = nil, logger: Logger, launches: AsyncStream<Launch>.Continuation) {
         self.node = node
@@ -184,82 +185,6 @@ actor WorkerState {
         launches.yield(Launch(request: request, kill: kill, resume: true, alreadyRan: alreadyRan))
     }
 
-    // MARK: - Output
-
-    /// Takes output of an attempt and sends what is cut of it (``LogWindow``), compressed in the
-    /// calling task. Waits while the attempt's window is full (backpressure); drops the output if
-    /// the attempt is no longer this worker's or the task is cancelled (the incarnation is ending).
-    nonisolated func log(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: ByteBuffer) async {
-        guard let (attempt, cuts) = await reserve(job, epoch: epoch, stream: stream, output: output) else { return }
-        await compressAndSend(cuts, job: job, epoch: epoch, attempt: attempt)
-    }
-
-    /// Compresses `cuts` in the calling task, then hands them to the window to be sent in turn.
-    private nonisolated func compressAndSend(_ cuts: [LogWindow.Cut], job: JobID, epoch: Epoch, attempt: UInt32) async {
-        guard !cuts.isEmpty else { return }
-        await fill(job, epoch: epoch, cuts.map { LogWindow.compress($0, job: job, attempt: attempt) })
-    }
-
-    /// Cuts output into numbered chunks once the window has room; `nil` if the attempt is gone.
-    private func reserve(_ job: JobID, epoch: Epoch, stream: LogStreamKind, output: ByteBuffer) async -> (UInt32, [LogWindow.Cut])? {
-        while let entry = jobs[job], entry.epoch == epoch, !entry.log.hasRoom {
-            guard !Task.isCancelled else { return nil }
-            await windowChanged.wait(for: job, since: windowChanged.generation)
-        }
-        // Mutated in place (`jobs[job]?.log`), not through a copy: the window's arrays are not copied per chunk.
-        guard jobs[job]?.epoch == epoch, let attempt = jobs[job]?.attempt, let cuts = jobs[job]?.log.take(output, stream: stream) else { return nil }
-        return (attempt, compressSmall(cuts, job: job, epoch: epoch, attempt: attempt))
-    }
-
-    /// Below this many bytes a chunk is compressed on the actor (microseconds), not handed out.
-    static let inlineCompressionBytes = 4096
-
-    /// Compresses and sends (in turn) the cuts under ``inlineCompressionBytes``; returns the
-    /// others, to be compressed by the caller.
-    private func compressSmall(_ cuts: [LogWindow.Cut], job: JobID, epoch: Epoch, attempt: UInt32) -> [LogWindow.Cut] {
-        var large: [LogWindow.Cut] = []
-        var small: [LogChunk] = []
-        for cut in cuts {
-            if cut.output.readableBytes < Self.inlineCompressionBytes {
-                small.append(LogWindow.compress(cut, job: job, attempt: attempt))
-            } else {
-                large.append(cut)
-            }
-        }
-        fill(job, epoch: epoch, small)
-        return large
-    }
-
-    /// Compressed chunks of the attempt are back: sends those whose turn has come.
-    private func fill(_ job: JobID, epoch: Epoch, _ chunks: [LogChunk]) {
-        guard !chunks.isEmpty, jobs[job]?.epoch == epoch, let ready = jobs[job]?.log.fill(chunks) else { return }
-        for chunk in ready {
-            send(.logChunk(chunk))
-        }
-    }
-
-    /// Returns once every chunk of the attempt is durable, the attempt is gone, or the task is
-    /// cancelled: what the job wrote is safe, its container may go.
-    func outputDurable(_ job: JobID, epoch: Epoch) async {
-        while let entry = jobs[job], entry.epoch == epoch, !entry.log.isEmpty {
-            guard !Task.isCancelled else { return }
-            await windowChanged.wait(for: job, since: windowChanged.generation)
-        }
-    }
-
-    /// Frees what the acknowledgement covers and cuts the output held meanwhile; returns the
-    /// attempt's epoch and number and the cuts to compress, or `nil` when nothing changed.
-    private func acknowledge(_ ack: LogAck) -> (Epoch, UInt32, [LogWindow.Cut])? {
-        guard jobs[ack.jobID]?.attempt == ack.attempt, jobs[ack.jobID]?.log.acknowledge(through: ack.seq) == true,
-            let held = jobs[ack.jobID]?.log.cutHeld(), let entry = jobs[ack.jobID]
-        else { return nil }
-        windowChanged.wake(ack.jobID)
-        if case let .exited(status) = entry.phase, entry.log.isEmpty {
-            send(.exited(report(ack.jobID, entry, status)))
-        }
-        return (entry.epoch, entry.attempt, compressSmall(held, job: ack.jobID, epoch: entry.epoch, attempt: entry.attempt))
-    }
-
     // MARK: - Reports from runners
 
     /// An attempt's process runs.
@@ -289,7 +214,7 @@ actor WorkerState {
     }
 
     /// The `Exited` report of an attempt that ended with `status`.
-    private func report(_ job: JobID, _ entry: Entry, _ status: ExitStatus) -> Exited {
+    func report(_ job: JobID, _ entry: Entry, _ status: ExitStatus) -> Exited {
         Exited(jobID: job, epoch: entry.epoch, exitCode: status.code, oomKilled: status.oomKilled, reason: status.reason, lostByInfrastructure: status.lostByInfrastructure)
     }
 
@@ -308,7 +233,7 @@ actor WorkerState {
     /// Queues a message for the session, if one is up; otherwise (or if the connection breaks
     /// before it is written) the replay of the next session carries what matters. Nothing after
     /// ``fence()``.
-    private func send(_ message: WireMessage) {
+    func send(_ message: WireMessage) {
         guard !fenced else { return }
         session?.outgoing.send(message)
     }
