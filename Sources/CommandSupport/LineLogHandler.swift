@@ -13,7 +13,8 @@ public enum LogFormat: String, CaseIterable, Sendable {
 
 /// A log handler that writes one line per event to stderr as logfmt or JSON:
 /// `time`, `level`, `logger`, `msg`, then every metadata key sorted (`job.id`, `job.attempt`, …).
-/// Each line goes out in one `write`, so lines of concurrent tasks never interleave.
+/// Each line goes out in one `write` (lines of concurrent tasks interleave only when longer than
+/// the pipe's atomic size, 4 KiB).
 public struct LineLogHandler: LogHandler {
     /// The metadata every line of this logger carries.
     public var metadata: Logger.Metadata = [:]
@@ -52,7 +53,8 @@ public struct LineLogHandler: LogHandler {
         var merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
         if let error = event.error { merged["error"] = "\(error)" }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            fields.append((key, "\(value)"))
+            // Metadata never hides a line's own fields: a key named like one gets a `_` suffix.
+            fields.append((["time", "level", "logger", "msg"].contains(key) ? key + "_" : key, "\(value)"))
         }
         var text = format == .json ? Self.json(fields) : Self.logfmt(fields)
         text.append("\n")

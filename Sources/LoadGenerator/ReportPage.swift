@@ -69,10 +69,12 @@ public enum ReportPage {
         let acked = timelines.compactMap(\.acked).sorted()
         let running = timelines.compactMap(\.running).sorted()
         let final = timelines.compactMap(\.final).sorted()
+        // Jobs that ran and ended: a job seen final without being seen running never counted as running.
+        let ranAndEnded = timelines.compactMap { $0.running != nil ? $0.final : nil }.sorted()
         var chart = Chart(xLabel: "seconds since the start", yLabel: "jobs", x: Chart.Axis(low: 0, high: max(end, 0.001)), y: Chart.Axis(low: 0, high: Double(max(timelines.count, 1))))
         let samples = (0...300).map { Double($0) / 300 * max(end, 0.001) }
         chart.add("submitted", samples.map { ($0, Double(count(acked, atOrBefore: $0))) })
-        chart.add("running", samples.map { ($0, Double(count(running, atOrBefore: $0) - count(final, atOrBefore: $0))) })
+        chart.add("running", samples.map { ($0, Double(count(running, atOrBefore: $0) - count(ranAndEnded, atOrBefore: $0))) })
         chart.add("final", samples.map { ($0, Double(count(final, atOrBefore: $0))) })
         return chart.svg
     }

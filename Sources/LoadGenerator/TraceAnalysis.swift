@@ -49,7 +49,9 @@ public struct TraceAnalysis: Sendable {
                 throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])
             }
             let text = String(decoding: data, as: UTF8.self)
-            for line in text.split(separator: "\n") {
+            // A daemon may be writing as this reads: only whole lines count.
+            let complete = text.hasSuffix("\n") ? Substring(text) : text[..<(text.lastIndex(of: "\n") ?? text.startIndex)]
+            for line in complete.split(separator: "\n") {
                 let fields = line.split(separator: " ", maxSplits: 2)
                 guard fields.count == 3, let time = UInt64(fields[0]), let stage = Stage(rawValue: String(fields[1])) else { continue }
                 // The first time a job passes a stage (a retried job passes it again).

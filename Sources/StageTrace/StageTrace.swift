@@ -18,6 +18,8 @@ public enum StageTrace {
 
     private static let enabled = Atomic<Bool>(false)
     private static let recorder = Mutex<Recorder?>(nil)
+    /// Held while a buffer is written: the recorder's lock is never held across disk I/O.
+    private static let writing = Mutex<Void>(())
     private static let flushBytes = 1 << 20
 
     /// Whether this process records marks.
@@ -58,37 +60,45 @@ public enum StageTrace {
     }
 
     private static func record(_ stage: Stage, _ job: String, _ time: UInt64) {
-        recorder.withLock { recorder in
-            guard recorder != nil else { return }
+        let full = recorder.withLock { recorder -> (Int32, [UInt8])? in
+            guard recorder != nil else { return nil }
             recorder!.buffer.append(contentsOf: String(time).utf8)
             recorder!.buffer.append(UInt8(ascii: " "))
             recorder!.buffer.append(contentsOf: stage.rawValue.utf8)
             recorder!.buffer.append(UInt8(ascii: " "))
             recorder!.buffer.append(contentsOf: job.utf8)
             recorder!.buffer.append(UInt8(ascii: "\n"))
-            if recorder!.buffer.count >= flushBytes { write(&recorder!) }
+            guard recorder!.buffer.count >= flushBytes else { return nil }
+            return take(&recorder!)
         }
+        if let (descriptor, bytes) = full { write(bytes, to: descriptor) }
     }
 
     /// Writes what is buffered. titan-load calls it before reading the files back.
     public static func flush() {
-        recorder.withLock { recorder in
-            guard recorder != nil else { return }
-            write(&recorder!)
-        }
+        guard let (descriptor, bytes) = recorder.withLock({ recorder in recorder != nil ? take(&recorder!) : nil }) else { return }
+        write(bytes, to: descriptor)
     }
 
-    private static func write(_ recorder: inout Recorder) {
-        var offset = 0
-        recorder.buffer.withUnsafeBytes { bytes in
-            while offset < bytes.count {
-                let written = Glibc.write(recorder.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }  // a full disk ends the trace, not the process
-                offset += written
+    private static func take(_ recorder: inout Recorder) -> (Int32, [UInt8]) {
+        defer { recorder.buffer = [] }
+        return (recorder.descriptor, recorder.buffer)
+    }
+
+    /// Whole lines, one buffer at a time (so two buffers never interleave inside a line).
+    private static func write(_ buffer: [UInt8], to descriptor: Int32) {
+        guard !buffer.isEmpty else { return }
+        writing.withLock { _ in
+            var offset = 0
+            buffer.withUnsafeBytes { bytes in
+                while offset < bytes.count {
+                    let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { return }  // a full disk ends the trace, not the process
+                    offset += written
+                }
             }
         }
-        recorder.buffer.removeAll(keepingCapacity: true)
     }
 }
 

@@ -7,8 +7,11 @@ import Synchronization
 /// a burst of assignments or reports costs one syscall, not one per message. Senders never wait.
 ///
 /// Bounded: a peer that lets `limit` messages pile up is too slow to keep; the outbox then
-/// closes, the connection ends, and the peer reconnects and catches up (a worker is sent its
-/// assignments again, a subscriber re-reads job states, a leader gets a worker's replay).
+/// closes and calls `onOverflow` at once (its owner closes the connection, without waiting for
+/// the writer, which may be stuck on a peer that does not read), and the peer reconnects and
+/// catches up (a worker is sent its assignments again, a subscriber re-reads job states, a leader
+/// gets a worker's replay). At most `limit` messages wait here, and at most as many more are in
+/// the batch being written.
 public final class Outbox: Sendable {
     private struct State {
         var queued: [WireMessage] = []
@@ -25,28 +28,32 @@ public final class Outbox: Sendable {
 
     private let state = Mutex(State())
     private let limit: Int
+    private let onOverflow: @Sendable () -> Void
 
     /// The most messages one connection may have waiting.
     public static let defaultLimit = 65_536
 
-    /// Creates an outbox holding at most `limit` unsent messages.
-    public init(limit: Int = Outbox.defaultLimit) {
+    /// Creates an outbox holding at most `limit` unsent messages; `onOverflow` runs once, in the
+    /// sender's task, when a send finds it full.
+    public init(limit: Int = Outbox.defaultLimit, onOverflow: @escaping @Sendable () -> Void = {}) {
         self.limit = limit
+        self.onOverflow = onOverflow
     }
 
     /// Queues a message; false when the outbox is closed, or was full and has just closed.
     @discardableResult
     public func send(_ message: WireMessage) -> Bool {
-        let (accepted, writer) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard case .open = state.phase else { return (false, nil) }
+        let (accepted, overflowed, writer) = state.withLock { state -> (Bool, Bool, CheckedContinuation<Void, Never>?) in
+            guard case .open = state.phase else { return (false, false, nil) }
             guard state.queued.count < limit else {
                 state.phase = .closed(overflowed: true)
-                return (false, state.writer.take())
+                return (false, true, state.writer.take())
             }
             state.queued.append(message)
-            return (true, state.writer.take())
+            return (true, false, state.writer.take())
         }
         writer?.resume()
+        if overflowed { onOverflow() }
         return accepted
     }
 

@@ -20,7 +20,8 @@ final class TraceAnalysisTests: XCTestCase {
             10000000 leader.running-durable b
             not a line
             """.write(toFile: directory + "/master.trace", atomically: true, encoding: .utf8)
-        try "3000000 worker.process-started a\n".write(toFile: directory + "/w1.trace", atomically: true, encoding: .utf8)
+        // The worker's file ends in a line still being written: it does not count.
+        try "3000000 worker.process-started a\n3500000 worker.process-started c-half".write(toFile: directory + "/w1.trace", atomically: true, encoding: .utf8)
         try "ignored\n".write(toFile: directory + "/notes.txt", atomically: true, encoding: .utf8)
         let analysis = try TraceAnalysis(directory: directory)
         XCTAssertEqual(analysis.jobs, 2)

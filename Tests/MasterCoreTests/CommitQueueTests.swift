@@ -61,7 +61,7 @@ final class CommitQueueTests: XCTestCase {
         XCTAssertTrue(queue.isReady)
         let first = queue.takeBatch()
         XCTAssertEqual(first.map(\.write.key), ["a", "b"])
-        XCTAssertFalse(queue.isReady, "one key is takeable, and a txn is in flight")
+        XCTAssertTrue(queue.isReady, "one key is takeable: a partial txn may go beside a full one")
 
         // "a" again while its txn is in flight: it waits, so that its condition sees that txn's revision.
         _ = queue.enqueue([(put("a", "again"), told.waiter("a2"))])
@@ -72,7 +72,7 @@ final class CommitQueueTests: XCTestCase {
         XCTAssertEqual(queue.takeBatch().map(\.write.key), [])
 
         tell(queue.finish(first[...], results: [.committed(revision: 5), .conflict]))
-        XCTAssertFalse(queue.isReady, "the second txn is still in flight")
+        XCTAssertTrue(queue.isReady, "\"a\" is takeable again and no partial txn awaits its answer")
         XCTAssertTrue(queue.hasTakeableWork)
         let retry = queue.takeBatch()
         XCTAssertEqual(retry.map(\.write.key), ["a"])
@@ -148,8 +148,25 @@ final class CommitQueueTests: XCTestCase {
         XCTAssertTrue(queue.isReady, "a full txn's worth goes beside the one in flight")
         XCTAssertEqual(queue.takeBatch().map(\.write.key), ["b", "c", "d"])
         XCTAssertFalse(queue.hasTakeableWork)
+        queue.txnAnswered(first)
         tell(queue.finish(first[...], results: [.committed(revision: 2)]))
         XCTAssertTrue(queue.hasTakeableWork, "the write to \"a\" is takeable once its key lands")
-        XCTAssertFalse(queue.isReady, "but the full txn is still in flight")
+        XCTAssertTrue(queue.isReady, "the partial txn answered: the next one goes beside the full one in flight")
+    }
+
+    /// A partial batch whose txn failed its compares goes write by write, its keys still in
+    /// flight: it no longer holds other writes back.
+    func testAPartialBatchGoingWriteByWriteDoesNotHoldTheNextOneBack() {
+        var queue = CommitQueue(maxQueued: 100, maxOpsPerTxn: 127)
+        let told = Told()
+        _ = queue.enqueue([(put("a"), told.waiter("a")), (put("b"), told.waiter("b"))])
+        let slow = queue.takeBatch()
+        _ = queue.enqueue([(put("c"), told.waiter("c"))])
+        XCTAssertFalse(queue.isReady, "waits for the partial txn's answer")
+        queue.txnAnswered(slow)
+        XCTAssertTrue(queue.isReady, "its writes now go one by one; \"c\" need not wait for all of them")
+        XCTAssertEqual(queue.takeBatch().map(\.write.key), ["c"])
+        tell(queue.finish(slow[...], results: [.committed(revision: 3), .conflict]))
+        XCTAssertEqual(told["b"], ["conflict"])
     }
 }

@@ -100,6 +100,24 @@ final class ExecRuntimeTests: XCTestCase {
         XCTAssertEqual(WorkRootFacts.leftovers(in: self.workRoot), [])
     }
 
+    /// A job that swaps its work directory for a symlink does not get the link kept as a spare,
+    /// and nothing is done to what the link points to.
+    func testAWorkDirectoryReplacedByASymlinkIsNotKeptAndItsTargetIsUntouched() async throws {
+        let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
+        let target = self.workRoot + "-target"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let (status, output) = try await ExecFixture.run(
+            runtime, ExecFixture.request(.script(#"dir=$(pwd); cd / && rmdir "$dir" && ln -s "$1" "$dir""# .replacingOccurrences(of: "$1", with: target)), job: "swap"))
+        XCTAssertEqual(status.code, 0, output.stderrText)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: self.workRoot + "/.spare"), [], "the symlink is not kept")
+        let (next, nextOutput) = try await ExecFixture.run(runtime, ExecFixture.request(.script("pwd"), job: "next"))
+        XCTAssertEqual(next.code, 0, nextOutput.stderrText)
+        let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode, 0o700, "the link's target kept its mode")
+        XCTAssertEqual(WorkRootFacts.leftovers(in: self.workRoot), [])
+    }
+
     func testStdinIsDevNull() async throws {
         let runtime = try ExecFixture.runtime(workRoot: self.workRoot)
         let (status, output) = try await ExecFixture.run(runtime, ExecFixture.request(.argv(["wc", "-c"])))

@@ -99,15 +99,26 @@ struct WireTxnOutcome: Decodable {
 extension TxnOutcome {
     /// Reads an outcome from the start of a txn answer without decoding the per-op answers
     /// (128 of them for a full batch: a JSON decode of those was 2 % of the leader's CPU). The
-    /// gateway writes fields in proto order: `{"header":{"cluster_id":"…",…,"revision":"N",…},
-    /// "succeeded":true,…` (`succeeded` left out when false). Anything else: nil, and the caller
-    /// decodes the answer fully.
+    /// gateway writes fields in proto order: `{"header":{…,"revision":"N",…},"succeeded":true,…`
+    /// (`succeeded` left out when false), with or without spaces after `:` and `,` (protojson
+    /// adds them in some builds). Anything else: nil, and the caller decodes the answer fully.
     static func scan(_ body: [UInt8]) -> TxnOutcome? {
-        let opening = Array(#"{"header":{"#.utf8)
-        guard body.starts(with: opening), let close = body[opening.count...].firstIndex(of: UInt8(ascii: "}")) else { return nil }
-        let header = body[opening.count..<close]
+        var reader = JSONScanner(body)
+        guard reader.take("{"), reader.take("\"header\""), reader.take(":"), reader.take("{"),
+            let close = body[reader.index...].firstIndex(of: UInt8(ascii: "}"))
+        else { return nil }
+        let header = body[reader.index..<close]
         guard let revision = number("revision", in: header) else { return nil }
-        let succeeded = body[(close + 1)...].starts(with: Array(#","succeeded":true"#.utf8))
+        var rest = JSONScanner(body, at: close + 1)
+        var applied = rest
+        let succeeded: Bool
+        if rest.take("}") || rest.startsField("responses") {
+            succeeded = false
+        } else if applied.take(","), applied.take("\"succeeded\""), applied.take(":"), applied.take("true") {
+            succeeded = true
+        } else {
+            return nil
+        }
         return TxnOutcome(
             header: ResponseHeader(
                 clusterID: number("cluster_id", in: header) ?? 0,
@@ -119,19 +130,40 @@ extension TxnOutcome {
         )
     }
 
-    /// The unsigned number in `"name":"digits"` inside `header`; nil when absent or malformed.
+    /// The unsigned number in `"name": "digits"` inside `header`; nil when absent or malformed.
     private static func number(_ name: String, in header: ArraySlice<UInt8>) -> UInt64? {
-        guard let start = header.firstRange(of: Array("\"\(name)\":\"".utf8))?.upperBound else { return nil }
-        var value: UInt64 = 0
-        var index = start
-        while index < header.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(header[index]) {
-            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
-            let (sum, carry) = shifted.addingReportingOverflow(UInt64(header[index] - UInt8(ascii: "0")))
-            guard !overflow, !carry else { return nil }
-            value = sum
-            index += 1
-        }
-        guard index > start, index < header.endIndex, header[index] == UInt8(ascii: "\"") else { return nil }
-        return value
+        guard let key = header.firstRange(of: Array("\"\(name)\"".utf8)) else { return nil }
+        var reader = JSONScanner(Array(header), at: key.upperBound - header.startIndex)
+        guard reader.take(":"), reader.take("\"") else { return nil }
+        let digits = reader.bytes[reader.index...].prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard !digits.isEmpty, digits.count <= 20, reader.bytes.dropFirst(reader.index + digits.count).first == UInt8(ascii: "\"") else { return nil }
+        return UInt64(String(decoding: digits, as: UTF8.self))
+    }
+}
+
+/// Steps through JSON text by expected tokens, skipping whitespace before each.
+private struct JSONScanner {
+    let bytes: [UInt8]
+    var index: Int
+
+    init(_ bytes: [UInt8], at index: Int = 0) {
+        self.bytes = bytes
+        self.index = index
+    }
+
+    /// Consumes `token` after any whitespace; false (and nothing consumed) when it is not next.
+    mutating func take(_ token: String) -> Bool {
+        var at = index
+        while at < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[at]) { at += 1 }
+        let expected = Array(token.utf8)
+        guard bytes.count - at >= expected.count, bytes[at..<(at + expected.count)].elementsEqual(expected) else { return false }
+        index = at + expected.count
+        return true
+    }
+
+    /// Whether `, "name"` comes next.
+    func startsField(_ name: String) -> Bool {
+        var copy = self
+        return copy.take(",") && copy.take("\"\(name)\"")
     }
 }

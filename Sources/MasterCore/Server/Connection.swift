@@ -48,7 +48,15 @@ struct Connection {
 
     let channel: NIOAsyncChannel<Frame, WireMessage>
     let context: ConnectionContext
-    let outbox = Outbox()
+    let outbox: Outbox
+
+    init(channel: NIOAsyncChannel<Frame, WireMessage>, context: ConnectionContext) {
+        self.channel = channel
+        self.context = context
+        // A peer too slow to keep: the connection closes now, not once the writer drained.
+        let socket = channel.channel
+        self.outbox = Outbox(onOverflow: { socket.close(promise: nil) })
+    }
 
     /// How long the writer may take to flush the outbox after the reader ended.
     static let drainGrace = Duration.seconds(2)

@@ -33,6 +33,8 @@ struct CommitQueue {
     private var inFlight: Set<String> = []
     /// Queued keys that no txn in flight holds: what a batch could take now.
     private(set) var takeable = 0
+    /// Batches taken that were not full and whose txn has not answered yet (``txnAnswered(_:)``).
+    private(set) var partialTxnsInFlight = 0
     /// Why the queue stopped; once set, every write fails with it.
     private(set) var failure: StoreError?
     /// The `mod_revision` of every tracked key, as last committed.
@@ -51,12 +53,14 @@ struct CommitQueue {
     var hasTakeableWork: Bool { takeable > 0 }
 
     /// Whether a lane should commit now: a full txn's worth is takeable, or something is and no
-    /// txn is in flight. So at most one partial txn is in flight at a time: at low load a write
-    /// goes at once (one etcd round trip), and under load the writes that arrive during one
-    /// txn's round trip make the next txn. etcd spends about a millisecond of CPU per txn and a
-    /// tenth of that per put in it, so on a busy host fewer, fuller txns leave the CPU to the
-    /// rest; full txns still go several at a time (a burst of submissions).
-    var isReady: Bool { takeable >= maxOpsPerTxn || (inFlight.isEmpty && takeable > 0) }
+    /// partial txn awaits its answer. So at most one partial txn is on its way at a time: at low
+    /// load a write goes at once (one etcd round trip), and under load the writes that arrive
+    /// during one txn's round trip make the next txn. etcd spends about a millisecond of CPU per
+    /// txn and a tenth of that per put in it, so on a busy host fewer, fuller txns leave the CPU
+    /// to the rest; full txns still go several at a time (a burst of submissions). A batch whose
+    /// txn failed its compares and whose writes now go one by one no longer counts: it cannot
+    /// hold the next partial txn back for hundreds of round trips.
+    var isReady: Bool { takeable >= maxOpsPerTxn || (partialTxnsInFlight == 0 && takeable > 0) }
 
     /// Queues writes, each with its waiter, at `now`. A write to a queued key coalesces with it:
     /// the last value is written under the first's condition, and all its waiters get the same
@@ -93,7 +97,14 @@ struct CommitQueue {
             }
         }
         for key in skipped.reversed() { order.prepend(key) }
+        if !batch.isEmpty, batch.count < maxOpsPerTxn { partialTxnsInFlight += 1 }
         return batch
+    }
+
+    /// The first txn of `batch` answered (applied, refused, or failed): a partial batch no longer
+    /// holds the next one back, whether its writes are settled or now go one by one.
+    mutating func txnAnswered(_ batch: [Pending]) {
+        if !batch.isEmpty, batch.count < maxOpsPerTxn { partialTxnsInFlight -= 1 }
     }
 
     /// The compare each write of `batch` needs, from what the queue knows of its key.

@@ -73,8 +73,16 @@ extension GroupCommitter {
         for condition in conditions {
             if let condition { compares.append(condition) }
         }
+        let answer: Result<TxnOutcome, any Error>
         do {
-            let response = try await etcd.txnOutcome(Txn(compares: compares, success: batch.map { Self.op(for: $0.write) }, failure: []))
+            answer = .success(try await etcd.txnOutcome(Txn(compares: compares, success: batch.map { Self.op(for: $0.write) }, failure: [])))
+        } catch {
+            answer = .failure(error)
+        }
+        state.withLock { $0.queue.txnAnswered(batch) }
+        wakeIdleLaneIfWorkRemains()
+        do {
+            let response = try answer.get()
             if response.succeeded {
                 finish(batch[...], results: Array(repeating: .committed(revision: response.header.revision), count: batch.count))
                 return nil

@@ -26,7 +26,9 @@ struct Session: Sendable {
                     token: configuration.token
                 ) { connection in
                     logger.info("session open", metadata: ["leader": "\(connection.serverID)", "address": "\(address)"])
-                    let outbox = Outbox()
+                    // A leader that lets `Outbox.defaultLimit` messages pile up: the session ends
+                    // at once; the next one replays what matters.
+                    let outbox = Outbox(onOverflow: { connection.disconnect() })
                     await withTaskGroup(of: Void.self) { group in
                         // The one writer: messages leave in the order the state queued them,
                         // everything queued in one write.
@@ -41,9 +43,6 @@ struct Session: Sendable {
                                     return  // the connection broke; the next session replays
                                 }
                             }
-                            // A leader that let `Outbox.defaultLimit` messages pile up: end the
-                            // session; the next one replays what matters.
-                            if outbox.didOverflow { connection.disconnect() }
                         }
                         let id = await state.attach(outbox)
                         for await push in connection.pushes {

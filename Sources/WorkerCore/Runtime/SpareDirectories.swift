@@ -38,9 +38,19 @@ final class SpareDirectories: Sendable {
         let root = workRoot + "/.spare"
         self.root = root
         try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        let adopted = names.prefix(Self.limit).map { root + "/" + $0 }
-        state = Mutex((Array(adopted), UInt64(getpid()) << 32))
+        // Only empty directories are adopted; anything else found there is removed.
+        var adopted: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
+            let path = root + "/" + name
+            if adopted.count < Self.limit, Self.isEmptyDirectory(path) {
+                adopted.append(path)
+            } else {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        // Names continue from a random point: a worker that is pid 1 in every container must not
+        // reuse an adopted spare's name (rename would silently replace it).
+        state = Mutex((adopted, UInt64.random(in: 0..<(1 << 60))))
     }
 
     /// Moves a spare to `path` as a fresh directory of mode 0755; false when there is none left
@@ -48,10 +58,15 @@ final class SpareDirectories: Sendable {
     func take(as path: String) -> Bool {
         while let spare = state.withLock({ $0.free.popLast() }) {
             // A spare removed behind our back is simply skipped.
-            if rename(spare, path) == 0 {
+            guard rename(spare, path) == 0 else { continue }
+            // Checked again where it now is: something written into it since it was handed back
+            // (a process that left its job's group still has it as its working directory) must
+            // not reach the next job.
+            if Self.isEmptyDirectory(path) {
                 _ = chmod(path, 0o755)
                 return true
             }
+            try? FileManager.default.removeItem(atPath: path)
         }
         return false
     }
@@ -70,8 +85,14 @@ final class SpareDirectories: Sendable {
         return true
     }
 
+    /// Whether `path` is itself a directory (not a symlink to one) with nothing in it.
     private static func isEmptyDirectory(_ path: String) -> Bool {
-        guard let directory = opendir(path) else { return false }
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        guard let directory = fdopendir(descriptor) else {
+            close(descriptor)
+            return false
+        }
         defer { closedir(directory) }
         while let entry = readdir(directory) {
             let isDotOrDotDot = withUnsafeBytes(of: entry.pointee.d_name) { name in
