@@ -60,7 +60,7 @@ let package = Package(
         // What every executable shares: one-line errors and exit codes, log line formats.
         .target(
             name: "CommandSupport",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["StageTrace", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 
@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "titan-master",
             dependencies: [
-                "MasterCore", "StageTrace", "TitanClient", "CommandSupport",
+                "MasterCore", "TitanClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "titan-worker",
             dependencies: [
-                "WorkerCore", "StageTrace", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
+                "WorkerCore", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,7 +6,6 @@ import Logging
 import MasterCore
 import Placement
 import ServiceLifecycle
-import StageTrace
 import TitanClient
 
 /// `titan-master`: flags → ``MasterConfiguration`` → a ``Master`` run as a service that stops
@@ -45,14 +44,7 @@ struct TitanMaster: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "How long finished jobs and their logs are kept, e.g. 90s, 30m, 24h, 7d; 0 keeps them for ever.")
     var retention = "24h"
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel = "info"
-
-    @Option(help: "Log line format: text (for a person), logfmt or json (one object per line, for log shippers).")
-    var logFormat = "text"
-
-    @Option(help: "Write per-job stage timestamps to this file, for titan-load --trace (a diagnosis aid; off by default).")
-    var traceFile: String?
+    @OptionGroup var logging: DaemonLogOptions
 
     /// The largest --log-archive-cap: 8Gi, etcd's largest storage quota, for one attempt's output.
     static let maxLogArchiveBytes: Int64 = 8 << 30
@@ -67,19 +59,7 @@ struct TitanMaster: AsyncParsableCommand {
         guard let strategy = PlacementStrategy(rawValue: strategy) else {
             throw ValidationError("--strategy '\(strategy)' is unknown: use binpack or spread")
         }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
-        }
-        guard let format = LogFormat(rawValue: logFormat) else {
-            throw ValidationError("--log-format '\(logFormat)' is unknown: use text, logfmt or json")
-        }
-        if let traceFile {
-            do throws(TraceFileError) {
-                try StageTrace.start(file: traceFile)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
+        let (level, format) = try logging.validated()
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
             throw ValidationError("--listen '\(listen)' is not host:port with a port from 1 to 65535")
         }
@@ -108,6 +88,8 @@ struct TitanMaster: AsyncParsableCommand {
                 maxLogArchiveBytes: Int(archiveCap),
                 retention: keep == 0 ? nil : .seconds(keep)
             )
+            // Once every flag is checked: a refused command line leaves no trace file behind.
+            try logging.startTrace()
             LoggingSystem.bootstrap { label in LineLogHandler.make(label: label, format: format, level: level) }
             var logger = Logger(label: "titan.master")
             logger.logLevel = level

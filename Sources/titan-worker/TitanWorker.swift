@@ -6,7 +6,6 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
-import StageTrace
 import TitanClient
 import WorkerCore
 
@@ -55,32 +54,13 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Container creates, starts and removals in flight at once against the engine (1 to 64); more does not start containers faster on a small host.")
     var dockerParallel = DockerRuntime.Configuration().maxConcurrentStarts
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel = "info"
-
-    @Option(help: "Log line format: text (for a person), logfmt or json (one object per line, for log shippers).")
-    var logFormat = "text"
-
-    @Option(help: "Write per-job stage timestamps to this file, for titan-load --trace (a diagnosis aid; off by default).")
-    var traceFile: String?
+    @OptionGroup var logging: DaemonLogOptions
 
     @Flag(help: .hidden)
     var guardMode = false
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level '\(logLevel)' is unknown: use trace, debug, info, notice, warning or error")
-        }
-        guard let format = LogFormat(rawValue: logFormat) else {
-            throw ValidationError("--log-format '\(logFormat)' is unknown: use text, logfmt or json")
-        }
-        if let traceFile {
-            do throws(TraceFileError) {
-                try StageTrace.start(file: traceFile)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
+        let (level, format) = try logging.validated()
         let detected = WorkerConfiguration.detectedCapacity()
         var capacity = detected
         do throws(QuantityError) {
@@ -128,6 +108,8 @@ struct TitanWorker: AsyncParsableCommand {
         } catch let error as SettingsError {
             throw ValidationError(error.description)
         }
+        // Once every flag is checked: a refused command line leaves no trace file behind.
+        try logging.startTrace()
         LoggingSystem.bootstrap { label in LineLogHandler.make(label: label, format: format, level: level) }
         var logger = Logger(label: "titan.worker")
         logger.logLevel = level
@@ -140,7 +122,7 @@ struct TitanWorker: AsyncParsableCommand {
         let offersDocker = runtimes.contains { $0.kind == .docker }
         let guardLauncher = GuardLink.Launcher(
             executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
-            arguments: ["--guard-mode", "--id", configuration.nodeID.rawValue, "--work-dir", workDir, "--lease-ttl", "\(leaseTTL)", "--log-level", logLevel, "--log-format", logFormat]
+            arguments: ["--guard-mode", "--id", configuration.nodeID.rawValue, "--work-dir", workDir, "--lease-ttl", "\(leaseTTL)", "--log-level", logging.logLevel, "--log-format", logging.logFormat]
                 + (offersDocker ? ["--docker-socket", dockerSocket] : ["--no-docker"]))
         let worker = Worker(configuration: configuration, runtimes: runtimes, logger: logger, guardLauncher: guardLauncher)
         let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
