@@ -70,15 +70,17 @@ public final class Outbox: Sendable {
     /// closed and drained. For the one writer only: a second concurrent caller traps.
     public func nextBatch() async -> [WireMessage]? {
         while true {
-            let taken = state.withLock { state -> [WireMessage] in
+            // One look: the queue if it holds something, the end once closed and drained.
+            let (taken, ended) = state.withLock { state -> ([WireMessage], Bool) in
                 defer { state.queued = [] }
-                return state.queued
+                if case .closed = state.phase { return (state.queued, state.queued.isEmpty) }
+                return (state.queued, false)
             }
+            if ended { return nil }
             if !taken.isEmpty { return taken }
-            if isClosed { return nil }
             await withCheckedContinuation { (writer: CheckedContinuation<Void, Never>) in
                 let parked = state.withLock { state -> Bool in
-                    // Checked under the lock: a send or close between the two looks wakes us now.
+                    // Checked under the lock: a send or close since the look wakes us now.
                     guard state.queued.isEmpty, case .open = state.phase else { return false }
                     precondition(state.writer == nil, "an Outbox has one writer")
                     state.writer = writer
@@ -86,13 +88,6 @@ public final class Outbox: Sendable {
                 }
                 if !parked { writer.resume() }
             }
-        }
-    }
-
-    private var isClosed: Bool {
-        state.withLock { state in
-            if case .closed = state.phase { return state.queued.isEmpty }
-            return false
         }
     }
 
