@@ -44,6 +44,17 @@ let package = Package(
         .target(name: "DockerClient", dependencies: ["CurlSupport"], swiftSettings: strict),
         .target(name: "LogStream", dependencies: ["CLZ4", "ClusterModel"], swiftSettings: strict),
         .target(name: "CProcessSupport"),
+        // A small HTTP/1.1 server on NIO's own NIOHTTP1: /metrics and the web UI.
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Per-job timestamps of a traced run (`--trace`), shared by the daemons and titan-load.
         .target(name: "StageTrace", swiftSettings: strict),
         .target(
@@ -147,6 +158,7 @@ let package = Package(
         ),
         .testTarget(name: "TitanTestSupportTests", dependencies: ["TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TitanTestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPServingTests", dependencies: ["HTTPServing", .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"], swiftSettings: strict),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "StageTrace"], swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),
