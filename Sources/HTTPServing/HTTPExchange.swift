@@ -37,7 +37,7 @@ struct HTTPExchange: Sendable {
                         let response: HTTPResponse
                         if let (path, query) = HTTPRequest.parseTarget(request.uri) {
                             let headers = request.headers.map { (name: $0.name, value: $0.value) }
-                            response = await handler(HTTPRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: body))
+                            response = await handler(HTTPRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: body, target: request.uri))
                         } else {
                             response = .text("the request target '\(request.uri.prefix(200))' is not a path with a valid query\n", status: 400)
                         }
@@ -63,10 +63,22 @@ struct HTTPExchange: Sendable {
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
             if !bytes.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
             try await outbound.write(.end(nil))
-        case .stream(let pieces):
+        case .stream(let produce):
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
-            for await piece in pieces {
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: piece))))
+            let writer = HTTPBodyWriter { piece in try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: piece)))) }
+            // The client going away cancels the producer at once, even while it waits. (A future's
+            // `get()` ignores cancellation, so the close is turned into a stream's end.)
+            let (closed, closing) = AsyncStream.makeStream(of: Never.self)
+            connection.channel.closeFuture.whenComplete { _ in closing.finish() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in closed {}
+                    try Task.checkCancellation()
+                    throw ChannelError.ioOnClosedChannel
+                }
+                group.addTask { try await produce(writer) }
+                defer { group.cancelAll() }
+                try await group.next()
             }
             try await outbound.write(.end(nil))
         }

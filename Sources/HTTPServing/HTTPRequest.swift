@@ -11,9 +11,12 @@ public struct HTTPRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body's bytes.
     public var body: [UInt8]
+    /// The request target as sent (path and query, still encoded), e.g. to redirect elsewhere.
+    public var target: String
 
-    /// Creates a request (the server makes them; tests may too).
-    public init(method: String, path: String, query: [String: String] = [:], headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    /// Creates a request (the server makes them; tests may too); `target` defaults to `path`.
+    public init(method: String, path: String, query: [String: String] = [:], headers: [(name: String, value: String)] = [], body: [UInt8] = [], target: String? = nil) {
+        self.target = target ?? path
         self.method = method
         self.path = path
         self.query = query

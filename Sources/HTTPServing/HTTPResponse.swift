@@ -1,15 +1,16 @@
 /// What a handler answers: a status, header fields and a body that is either complete or a
 /// stream (server-sent events, a followed log).
 public struct HTTPResponse: Sendable {
-    /// A body: all its bytes at once (sent with `Content-Length`), or a stream of pieces sent as
-    /// they come (chunked) until the stream finishes or the client goes away.
+    /// A body: all its bytes at once (sent with `Content-Length`), or pieces written by a
+    /// producer as they come (chunked).
     public enum Body: Sendable {
         /// The whole body.
         case bytes([UInt8])
-        /// Pieces written as they arrive. The server stops iterating (which runs the stream's
-        /// `onTermination`) when the client disconnects; a producer that may stay silent for long
-        /// should send something (an SSE comment) every few seconds, or the idle limit closes it.
-        case stream(AsyncStream<[UInt8]>)
+        /// A producer run in the connection's own task: the body ends when it returns. It is
+        /// cancelled as soon as the client disconnects (and its writes throw). A producer that
+        /// may stay silent for long should write something now and then (``eventStream(keepAliveEvery:_:)``
+        /// does), or the server's idle limit closes the connection.
+        case stream(@Sendable (HTTPBodyWriter) async throws -> Void)
     }
 
     /// The status code.
@@ -50,13 +51,50 @@ public struct HTTPResponse: Sendable {
         HTTPResponse(status: status, headers: [("Location", location), ("Content-Type", "text/plain; charset=utf-8")], body: .bytes(Array("see \(location)\n".utf8)))
     }
 
-    /// A server-sent-events stream (`text/event-stream`, never cached).
-    public static func eventStream(_ events: AsyncStream<[UInt8]>) -> HTTPResponse {
+    /// A server-sent-events stream (`text/event-stream`, never cached) written by `produce`,
+    /// with a keep-alive comment every `keepAliveEvery` so that a quiet stream stays open.
+    public static func eventStream(
+        keepAliveEvery: Duration = .seconds(15),
+        _ produce: @escaping @Sendable (HTTPBodyWriter) async throws -> Void
+    ) -> HTTPResponse {
         HTTPResponse(
             status: 200,
             headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-store"), ("X-Accel-Buffering", "no")],
-            body: .stream(events)
+            body: .stream { writer in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: keepAliveEvery)
+                            try await writer.write(ServerSentEvent.keepAlive)
+                        }
+                    }
+                    group.addTask { try await produce(writer) }
+                    // The producer's end (or either's error) ends the stream.
+                    defer { group.cancelAll() }
+                    try await group.next()
+                }
+            }
         )
+    }
+}
+
+/// Writes the pieces of a streamed body; usable from several tasks (each write is whole).
+public struct HTTPBodyWriter: Sendable {
+    let write: @Sendable ([UInt8]) async throws -> Void
+
+    /// Creates a writer that hands each piece to `write`.
+    public init(_ write: @escaping @Sendable ([UInt8]) async throws -> Void) {
+        self.write = write
+    }
+
+    /// Writes one piece; throws once the client has gone.
+    public func write(_ bytes: [UInt8]) async throws {
+        try await write(bytes)
+    }
+
+    /// Writes one server-sent event.
+    public func send(_ event: ServerSentEvent) async throws {
+        try await write(event.encoded)
     }
 }
 

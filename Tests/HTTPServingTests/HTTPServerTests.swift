@@ -58,15 +58,12 @@ final class HTTPServerTests: XCTestCase {
 
     func testAStreamedBodyArrivesPieceByPieceAndEndsWhenTheStreamFinishes() async throws {
         try await withServer(handler: { _ in
-            let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
-            Task {
+            .eventStream { writer in
                 for index in 0..<3 {
-                    continuation.yield(ServerSentEvent(name: "tick", data: "n=\(index)\nsecond line").encoded)
-                    try? await Task.sleep(for: .milliseconds(20))
+                    try await writer.send(ServerSentEvent(name: "tick", data: "n=\(index)\nsecond line"))
+                    try await Task.sleep(for: .milliseconds(20))
                 }
-                continuation.finish()
             }
-            return .eventStream(stream)
         }) { base in
             let (status, text, response) = try await Self.fetch(URLRequest(url: URL(string: "/events", relativeTo: base)!))
             XCTAssertEqual(status, 200)
@@ -76,9 +73,9 @@ final class HTTPServerTests: XCTestCase {
     }
 
     func testConnectionsAboveTheLimitGet503() async throws {
-        let release = AsyncStream.makeStream(of: [UInt8].self)
+        let release = AsyncStream.makeStream(of: Void.self)
         try await withServer(limits: .init(maxConnections: 1), handler: { request in
-            request.path == "/hold" ? .eventStream(release.stream) : .text("ok")
+            request.path == "/hold" ? .eventStream { _ in for await _ in release.stream {} } : .text("ok")
         }) { base in
             // The first connection stays open on a stream; the second is over the limit.
             let holder = Task { try await Self.fetch(URLRequest(url: URL(string: "/hold", relativeTo: base)!)) }
@@ -91,6 +88,34 @@ final class HTTPServerTests: XCTestCase {
         }
     }
 
+    func testAProducerIsCancelledWhenTheClientGoesAway() async throws {
+        let ended = AsyncStream.makeStream(of: String.self)
+        try await withServer(handler: { _ in
+            .eventStream { writer in
+                try await writer.send(ServerSentEvent(data: "first"))
+                do {
+                    try await Task.sleep(for: .seconds(60))
+                    ended.continuation.yield("slept")
+                } catch {
+                    ended.continuation.yield("cancelled")
+                    throw error
+                }
+            }
+        }) { base in
+            let socket = try RawHTTPConnection(port: base.port!)
+            try socket.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = try socket.receive(until: "data: first")
+            socket.close()
+            let outcome = await withTaskGroup(of: String?.self) { group in
+                group.addTask { await ended.stream.first { _ in true } }
+                group.addTask { try? await Task.sleep(for: .seconds(10)); return "no end within 10 s" }
+                defer { group.cancelAll() }
+                return await group.next() ?? nil
+            }
+            XCTAssertEqual(outcome, "cancelled")
+        }
+    }
+
     func testTargetsParseAndBadEscapesAreRefused() {
         XCTAssertEqual(HTTPRequest.parseTarget("/jobs/a%2Fb?state=running&x")?.path, "/jobs/a/b")
         XCTAssertEqual(HTTPRequest.parseTarget("/jobs?state=running&x")?.query, ["state": "running", "x": ""])
@@ -98,4 +123,42 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertNil(HTTPRequest.parseTarget("http://elsewhere/"))
         XCTAssertEqual(HTTPRequest(method: "GET", path: "/", headers: [("Cookie", "a=1; titan=xyz")]).cookie("titan"), "xyz")
     }
+}
+
+/// A blocking loopback socket for the tests that must close a connection mid-response.
+struct RawHTTPConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    /// Reads until `marker` has arrived (or 10 s pass without a byte: throws).
+    func receive(until marker: String) throws -> String {
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !text.contains(marker) {
+            let count = read(fd, &buffer, buffer.count)
+            guard count > 0 else { throw POSIXError(.ETIMEDOUT) }
+            text += String(decoding: buffer[..<count], as: UTF8.self)
+        }
+        return text
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }
