@@ -4,6 +4,7 @@ import CommandSupport
 import Foundation
 import Logging
 import MasterCore
+import MetricsServing
 import Placement
 import ServiceLifecycle
 import TitanClient
@@ -46,6 +47,8 @@ struct TitanMaster: AsyncParsableCommand {
 
     @OptionGroup var logging: DaemonLogOptions
 
+    @OptionGroup var metricsOptions: MetricsOptions
+
     /// The largest --log-archive-cap: 8Gi, etcd's largest storage quota, for one attempt's output.
     static let maxLogArchiveBytes: Int64 = 8 << 30
 
@@ -60,6 +63,7 @@ struct TitanMaster: AsyncParsableCommand {
             throw ValidationError("--strategy '\(strategy)' is unknown: use binpack or spread")
         }
         let (level, format) = try logging.validated()
+        let metricsAddress = try metricsOptions.validated()
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
             throw ValidationError("--listen '\(listen)' is not host:port with a port from 1 to 65535")
         }
@@ -93,8 +97,18 @@ struct TitanMaster: AsyncParsableCommand {
             LoggingSystem.bootstrap { label in LineLogHandler.make(label: label, format: format, level: level) }
             var logger = Logger(label: "titan.master")
             logger.logLevel = level
-            let service = MasterService(master: Master(configuration: configuration, logger: logger))
-            let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Bootstrapped (once, here) before any metric handle is made; without the flag every handle is a no-op.
+            let endpoint = metricsAddress.map {
+                MetricsEndpoint(host: $0.host, port: $0.port, durationBuckets: MasterMetrics.durationBuckets, valueBuckets: MasterMetrics.valueBuckets)
+            }
+            let metrics = MasterMetrics()
+            let master = Master(configuration: configuration, logger: logger, metrics: metrics, etcdObserver: endpoint.map { _ in EtcdRequestMetrics().observer })
+            var services: [any Service] = []
+            if let endpoint {
+                services.append(try await endpoint.service(logger: logger) { await metrics.refresh() })
+            }
+            services.append(MasterService(master: master))
+            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
         } catch let error as SettingsError {
             throw ValidationError(error.description)
