@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `--metrics-listen host:port`, shared by `titan-master` and `titan-worker`.
 public struct MetricsOptions: ParsableArguments {
-    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off when not given; Tools/titan-up always gives one).")
+    @Option(parsing: .unconditional, help: "Serve Prometheus metrics at http://HOST:PORT/metrics (off when not given; Tools/titan-up always gives one).")
     public var metricsListen: String?
 
     /// Creates the defaults (argument parsing fills them in).
