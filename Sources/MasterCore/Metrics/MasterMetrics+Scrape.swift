@@ -63,15 +63,19 @@ extension MasterMetrics {
         exportNodes(summary.nodes)
         let added = scrape.withLock { state -> PlacementCounts? in
             // A term that ended meanwhile has been replaced: its counts start again from zero.
-            guard let scheduler, state.scheduler === scheduler else { return nil }
-            defer { state.exportedPlacements = summary.placements }
+            // Of two scrapes at once, the one whose summary is older adds nothing.
+            let counts = summary.placements
+            guard let scheduler, state.scheduler === scheduler, counts.scheduled >= state.exportedPlacements.scheduled,
+                counts.unschedulable >= state.exportedPlacements.unschedulable
+            else { return nil }
+            defer { state.exportedPlacements = counts }
             return PlacementCounts(
-                scheduled: summary.placements.scheduled &- state.exportedPlacements.scheduled,
-                unschedulable: summary.placements.unschedulable &- state.exportedPlacements.unschedulable)
+                scheduled: counts.scheduled - state.exportedPlacements.scheduled,
+                unschedulable: counts.unschedulable - state.exportedPlacements.unschedulable)
         }
         if let added {
-            Counter(label: Names.scheduleAttempts, dimensions: [("result", "scheduled")], factory: factory).increment(by: added.scheduled)
-            Counter(label: Names.scheduleAttempts, dimensions: [("result", "unschedulable")], factory: factory).increment(by: added.unschedulable)
+            scheduleAttempts.scheduled.increment(by: added.scheduled)
+            scheduleAttempts.unschedulable.increment(by: added.unschedulable)
         }
     }
 

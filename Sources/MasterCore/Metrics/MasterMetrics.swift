@@ -77,6 +77,7 @@ public final class MasterMetrics: Sendable {
     let submitted: Counter
     /// By final state (`JobState.isFinal`).
     let finished: [JobState: Counter]
+    let scheduleAttempts: (scheduled: Counter, unschedulable: Counter)
     let placementDuration: (scheduled: Metrics.Timer, unschedulable: Metrics.Timer)
     let dispatch: Metrics.Timer
     let commitBatchSize: Recorder
@@ -100,6 +101,10 @@ public final class MasterMetrics: Sendable {
             finished[state] = Counter(label: Names.finished, dimensions: [("state", state.rawValue)], factory: factory)
         }
         self.finished = finished
+        scheduleAttempts = (
+            Counter(label: Names.scheduleAttempts, dimensions: [("result", "scheduled")], factory: factory),
+            Counter(label: Names.scheduleAttempts, dimensions: [("result", "unschedulable")], factory: factory)
+        )
         placementDuration = (
             Metrics.Timer(label: Names.schedulingAttemptDuration, dimensions: [("result", "scheduled")], factory: factory),
             Metrics.Timer(label: Names.schedulingAttemptDuration, dimensions: [("result", "unschedulable")], factory: factory)
