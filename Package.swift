@@ -102,6 +102,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The web UI: a client of the leader, served over HTTPServing by every master.
+        .target(
+            name: "WebUI",
+            dependencies: [
+                "ClusterModel", "EtcdClient", "HTTPServing", "LogStream", "TitanClient", "WireProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
         .target(
             name: "LoadGenerator",
             dependencies: ["ClusterModel", "StageTrace", "TitanClient", "WireProtocol", .product(name: "Histogram", package: "hdrhistogram-swift")],
@@ -128,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "titan-master",
             dependencies: [
-                "MasterCore", "MetricsServing", "TitanClient", "CommandSupport",
+                "MasterCore", "MetricsServing", "TitanClient", "CommandSupport", "WebUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,6 +192,7 @@ let package = Package(
         .testTarget(name: "TitanTestSupportTests", dependencies: ["TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TitanTestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServingTests", dependencies: ["HTTPServing", .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: strict),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI", "HTTPServing"], swiftSettings: strict),
         .testTarget(name: "CommandSupportTests", dependencies: ["CommandSupport"], swiftSettings: strict),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "StageTrace"], swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "ClusterModel"], swiftSettings: strict),

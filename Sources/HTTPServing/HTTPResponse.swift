@@ -104,17 +104,22 @@ public struct ServerSentEvent: Sendable {
     public var name: String?
     /// The data; each of its lines becomes one `data:` line.
     public var data: String
+    /// The event id (`id:` line): a browser that reconnects sends the last one it saw as
+    /// `Last-Event-ID`, so a stream can resume where it left off.
+    public var id: String?
 
     /// Creates an event.
-    public init(name: String? = nil, data: String) {
+    public init(name: String? = nil, data: String, id: String? = nil) {
         self.name = name
         self.data = data
+        self.id = id
     }
 
-    /// The bytes on the wire: `event:` (if named), one `data:` per line, a blank line.
+    /// The bytes on the wire: `event:` (if named), `id:` (if any), one `data:` per line, a blank line.
     public var encoded: [UInt8] {
         var text = ""
         if let name { text += "event: \(name)\n" }
+        if let id { text += "id: \(id)\n" }
         for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
             text += "data: \(line)\n"
         }

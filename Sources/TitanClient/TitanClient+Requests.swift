@@ -19,8 +19,8 @@ extension TitanConnection {
     }
 
     /// One page of jobs.
-    public func listJobs(states: Set<JobState> = [], node: NodeID? = nil, after: JobID? = nil, limit: UInt16 = 100) async throws -> JobList {
-        guard case let .jobList(list) = try await request({ .listJobs(ListJobs(correlationID: $0, states: states, node: node, after: after, limit: limit)) }) else {
+    public func listJobs(states: Set<JobState> = [], node: NodeID? = nil, labels: [String: String] = [:], after: JobID? = nil, limit: UInt16 = 100) async throws -> JobList {
+        guard case let .jobList(list) = try await request({ .listJobs(ListJobs(correlationID: $0, states: states, node: node, after: after, limit: limit, labels: labels)) }) else {
             throw TitanClientError.protocolViolation("ListJobs was not answered with JobList")
         }
         return list

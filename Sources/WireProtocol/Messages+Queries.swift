@@ -14,14 +14,19 @@ public struct ListJobs: Hashable, Sendable, WirePayload {
     /// At most this many jobs; `0` asks for the server's default (100). A server answers at most
     /// `WireLimits.maxListJobs` (1000) whatever the limit.
     public var limit: UInt16
+    /// Only jobs carrying every one of these labels with the same value; empty means no filter.
+    /// Appended in protocol 1.1: written only when not empty, so an empty selector encodes as
+    /// before, and a server that predates it ignores it (its absence is the old behaviour).
+    public var labels: [String: String]
 
     /// Creates a request.
-    public init(correlationID: UInt64, states: Set<JobState> = [], node: NodeID? = nil, after: JobID? = nil, limit: UInt16 = 0) {
+    public init(correlationID: UInt64, states: Set<JobState> = [], node: NodeID? = nil, after: JobID? = nil, limit: UInt16 = 0, labels: [String: String] = [:]) {
         self.correlationID = correlationID
         self.states = states
         self.node = node
         self.after = after
         self.limit = limit
+        self.labels = labels
     }
 
     func encode(into buffer: inout ByteBuffer) throws(WireError) {
@@ -34,6 +39,9 @@ public struct ListJobs: Hashable, Sendable, WirePayload {
             try b.writeWireID(after.rawValue, field: "ListJobs.after")
         }
         buffer.writeInteger(self.limit)
+        if !self.labels.isEmpty {
+            try buffer.writeWireJobLabels(self.labels, field: "ListJobs.labels")
+        }
     }
 
     init(from reader: inout WireReader) throws(WireError) {
@@ -46,6 +54,7 @@ public struct ListJobs: Hashable, Sendable, WirePayload {
             JobID(try r.readID("ListJobs.after"))
         }
         self.limit = try reader.readInteger("ListJobs.limit")
+        self.labels = reader.remainingBytes > 0 ? try reader.readJobLabels("ListJobs.labels") : [:]
     }
 }
 

@@ -3,9 +3,9 @@ import ClusterModel
 import TitanClient
 import WireProtocol
 
-/// `titan-cli list`: jobs in id order, filtered by state and node.
+/// `titan-cli list`: jobs in id order, filtered by state, node and labels.
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List jobs, optionally by state and node.")
+    static let configuration = CommandConfiguration(abstract: "List jobs, optionally by state, node and labels.")
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -14,6 +14,9 @@ struct List: AsyncParsableCommand {
 
     @Option(help: "Only jobs on this node.")
     var node: String?
+
+    @Option(name: .customLong("label"), help: "Only jobs with this label k=v (repeatable: every one must match).")
+    var labels: [String] = []
 
     @Option(parsing: .unconditional, help: "At most this many jobs (0: all).")
     var limit = 100
@@ -28,6 +31,7 @@ struct List: AsyncParsableCommand {
         }
         guard limit >= 0 else { throw ValidationError("--limit \(limit) is out of range: use 0 (all jobs) or a positive number of jobs") }
         let node = node.map { NodeID($0) }
+        let selector = try pairs(labels, flag: "--label")
         let filter = states
         let wanted = limit
         let jobs = try await cluster.withLeader { connection in
@@ -35,7 +39,7 @@ struct List: AsyncParsableCommand {
             var after: JobID?
             repeat {
                 let page = UInt16(min(wanted == 0 ? 1000 : wanted - jobs.count, 1000))
-                let list = try await connection.listJobs(states: filter, node: node, after: after, limit: page)
+                let list = try await connection.listJobs(states: filter, node: node, labels: selector, after: after, limit: page)
                 jobs += list.jobs
                 after = list.nextAfter
             } while after != nil && (wanted == 0 || jobs.count < wanted)

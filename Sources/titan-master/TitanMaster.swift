@@ -8,6 +8,7 @@ import MetricsServing
 import Placement
 import ServiceLifecycle
 import TitanClient
+import WebUI
 
 /// `titan-master`: flags → ``MasterConfiguration`` → a ``Master`` run as a service that stops
 /// gracefully on SIGTERM or SIGINT (giving up leadership at once).
@@ -45,6 +46,9 @@ struct TitanMaster: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "How long finished jobs and their logs are kept, e.g. 90s, 30m, 24h, 7d; 0 keeps them for ever.")
     var retention = "24h"
 
+    @Option(help: "Serve the web UI on host:port (off when absent; Tools/titan-up always gives the masters one). A standby's UI redirects to the leader's.")
+    var uiListen: String?
+
     @OptionGroup var logging: DaemonLogOptions
 
     @OptionGroup var metricsOptions: MetricsOptions
@@ -64,9 +68,8 @@ struct TitanMaster: AsyncParsableCommand {
         }
         let (level, format) = try logging.validated()
         let metricsAddress = try metricsOptions.validated()
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
-            throw ValidationError("--listen '\(listen)' is not host:port with a port from 1 to 65535")
-        }
+        let (host, port) = try Self.hostPort(listen, flag: "--listen")
+        let ui = try uiListen.map { try Self.hostPort($0, flag: "--ui-listen") }
         let archiveCap: Int64
         let keep: Int64
         do throws(QuantityError) {
@@ -78,7 +81,6 @@ struct TitanMaster: AsyncParsableCommand {
         guard (2...3600).contains(leaseTTL) else {
             throw ValidationError("--lease-ttl \(leaseTTL) is out of range: use 2 (etcd's minimum) to 3600 seconds")
         }
-        let host = String(listen[..<colon])
         do {
             let configuration = MasterConfiguration(
                 id: id ?? "master-\(ProcessInfo.processInfo.hostName)-\(port)",
@@ -90,7 +92,8 @@ struct TitanMaster: AsyncParsableCommand {
                 leaseTTLSeconds: leaseTTL,
                 strategy: strategy,
                 maxLogArchiveBytes: Int(archiveCap),
-                retention: keep == 0 ? nil : .seconds(keep)
+                retention: keep == 0 ? nil : .seconds(keep),
+                uiURL: ui.map { "http://\($0.host):\($0.port)" }
             )
             // Once every flag is checked: a refused command line leaves no trace file behind.
             try logging.startTrace()
@@ -108,10 +111,45 @@ struct TitanMaster: AsyncParsableCommand {
                 services.append(try await endpoint.service(logger: logger) { await metrics.refresh() })
             }
             services.append(MasterService(master: master))
+            if let ui {
+                let webUI = WebUI(
+                    configuration: WebUIConfiguration(masterID: configuration.id, etcdEndpoints: configuration.etcdEndpoints, token: configuration.token, host: ui.host, port: ui.port),
+                    logger: logger
+                )
+                let bound: (port: Int, serve: @Sendable () async throws -> Void)
+                do {
+                    bound = try await webUI.bind()
+                } catch {
+                    throw ValidationError("cannot listen on --ui-listen '\(uiListen ?? "")' (\(error)): pick a free port")
+                }
+                logger.info("web UI listening", metadata: ["url": "\(configuration.uiURL ?? "")"])
+                services.append(WebUIService(serve: bound.serve))
+            }
             let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
         } catch let error as SettingsError {
             throw ValidationError(error.description)
+        }
+    }
+}
+
+extension TitanMaster {
+    /// `host:port` with a port from 1 to 65535, or a refusal naming `flag`.
+    static func hostPort(_ value: String, flag: String) throws -> (host: String, port: Int) {
+        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]), (1...65535).contains(port), colon != value.startIndex else {
+            throw ValidationError("\(flag) '\(value)' is not host:port with a port from 1 to 65535")
+        }
+        return (String(value[..<colon]), port)
+    }
+}
+
+/// The web UI as a service: graceful shutdown closes its listener and streams.
+struct WebUIService: Service {
+    let serve: @Sendable () async throws -> Void
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await serve()
         }
     }
 }

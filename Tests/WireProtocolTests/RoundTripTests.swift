@@ -14,6 +14,20 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(outcome.messages, [message], file: file, line: line)
     }
 
+    /// The label selector appended to `ListJobs` (protocol 1.1) is written only when not empty:
+    /// a request without one has exactly the bytes it had before, and one with it has them as a
+    /// prefix, which a server that predates the selector reads while ignoring the rest.
+    func testListJobsWritesItsLabelSelectorOnlyWhenThereIsOne() throws {
+        var plain = ByteBuffer()
+        _ = try plain.writeWireFrame(.listJobs(ListJobs(correlationID: 3, states: [.running], limit: 10)))
+        var selected = ByteBuffer()
+        _ = try selected.writeWireFrame(.listJobs(ListJobs(correlationID: 3, states: [.running], limit: 10, labels: ["team": "red"])))
+        let plainPayload = Array(plain.readableBytesView.dropFirst(6))
+        let selectedPayload = Array(selected.readableBytesView.dropFirst(6))
+        XCTAssertEqual(Array(selectedPayload.prefix(plainPayload.count)), plainPayload)
+        XCTAssertEqual(selectedPayload.count - plainPayload.count, 2 + 2 + 4 + 2 + 3, "u16 count, then \"team\" and \"red\" as str16")
+    }
+
     private func encodeError(_ message: WireMessage) -> WireError? {
         var buffer = ByteBuffer(bytes: [0xAB])
         do {
@@ -64,6 +78,7 @@ final class RoundTripTests: XCTestCase {
         try self.roundTrip(.submitJobs(SubmitJobs(correlationID: .max, jobs: Array(repeating: VectorCatalog.argvSpec, count: 1024))))
         try self.roundTrip(.error(ErrorMessage(correlationID: 0, code: WireErrorCode(rawValue: 999), message: "")))
         try self.roundTrip(.listJobs(ListJobs(correlationID: 0, states: Set(JobState.allCases))))
+        try self.roundTrip(.listJobs(ListJobs(correlationID: 9, node: "w1", limit: 5, labels: ["team": "red", "tier": "batch"])))
         try self.roundTrip(
             .logChunk(
                 LogChunk(

@@ -9,11 +9,15 @@ public struct LeaderRecord: Codable, Sendable, Hashable {
     public var id: String
     /// `host:port` of its listener.
     public var address: String
+    /// Base URL of its web UI (`http://host:port`), if it serves one; a standby's UI redirects
+    /// there.
+    public var ui: String?
 
     /// Creates a record.
-    public init(id: String, address: String) {
+    public init(id: String, address: String, ui: String? = nil) {
         self.id = id
         self.address = address
+        self.ui = ui
     }
 }
 

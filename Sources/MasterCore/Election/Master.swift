@@ -29,6 +29,8 @@ public struct MasterConfiguration: Sendable {
     public var maxLogArchiveBytes: Int
     /// How long a finished job and its logs are kept; nil keeps them for ever.
     public var retention: Duration?
+    /// Base URL of this master's web UI, published in the leader key; nil when it serves none.
+    public var uiURL: String?
 
     /// Creates a configuration.
     public init(
@@ -41,7 +43,8 @@ public struct MasterConfiguration: Sendable {
         leaseTTLSeconds: Int64,
         strategy: PlacementStrategy,
         maxLogArchiveBytes: Int = 8 << 20,
-        retention: Duration? = .seconds(24 * 3600)
+        retention: Duration? = .seconds(24 * 3600),
+        uiURL: String? = nil
     ) {
         self.id = id
         self.etcdEndpoints = etcdEndpoints
@@ -53,6 +56,7 @@ public struct MasterConfiguration: Sendable {
         self.strategy = strategy
         self.maxLogArchiveBytes = maxLogArchiveBytes
         self.retention = retention
+        self.uiURL = uiURL
     }
 }
 
@@ -88,7 +92,7 @@ public struct Master: Sendable {
         let router = ConnectionRouter(etcd: etcd, logger: logger)
         let election = LeaderElection(
             etcd: etcd,
-            record: LeaderRecord(id: configuration.id, address: configuration.advertiseAddress),
+            record: LeaderRecord(id: configuration.id, address: configuration.advertiseAddress, ui: configuration.uiURL),
             ttlSeconds: configuration.leaseTTLSeconds,
             logger: logger
         )

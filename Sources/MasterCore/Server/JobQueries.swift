@@ -39,7 +39,7 @@ public struct JobQueries: Sendable {
         return cursor.next
     }
 
-    /// One page of jobs in id order after `request.after`, filtered by state and node, with
+    /// One page of jobs in id order after `request.after`, filtered by state, node and labels, with
     /// live jobs shown as the leader knows them now.
     public func list(_ request: ListJobs, live: Scheduler) async throws -> (jobs: [JobSummary], nextAfter: JobID?) {
         let limit = request.limit == 0 ? Self.defaultLimit : min(Int(request.limit), WireLimits.maxListJobs)
@@ -61,6 +61,7 @@ public struct JobQueries: Sendable {
                 }
                 if !request.states.isEmpty, !request.states.contains(info.status.state) { continue }
                 if let node = request.node, info.status.node != node { continue }
+                if !request.labels.isEmpty, !request.labels.allSatisfy({ info.spec.labels[$0.key] == $0.value }) { continue }
                 page.append(info.summary)
                 if page.count == limit {
                     return (page, response.more || kv != response.kvs.last ? info.id : nil)
