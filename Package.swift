@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Metrics: the API the daemons record through, and its Prometheus backend (executables only).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries, each with a shim header of typed wrappers (variadic C is unavailable in Swift).
@@ -64,6 +67,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -83,6 +87,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -115,11 +120,27 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // A daemon's `--metrics-listen`: swift-metrics bootstrapped with Prometheus, `GET /metrics`.
+        .target(
+            name: "MetricsServing",
+            dependencies: [
+                "EtcdClient", "HTTPServing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Thin executables.
         .executableTarget(
             name: "titan-master",
             dependencies: [
-                "MasterCore", "TitanClient", "CommandSupport", "WebUI",
+                "MasterCore", "MetricsServing", "TitanClient", "CommandSupport", "WebUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "titan-worker",
             dependencies: [
-                "WorkerCore", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
+                "WorkerCore", "MetricsServing", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -206,7 +227,15 @@ let package = Package(
         // The real binaries (titan-master, titan-worker, titan-cli) against a private etcd.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["TitanClient", "ClusterModel", "WireProtocol", "EtcdClient", "DockerClient", "TitanTestSupport"],
+            dependencies: ["TitanClient", "ClusterModel", "CurlSupport", "WireProtocol", "EtcdClient", "DockerClient", "TitanTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MetricsServingTests",
+            dependencies: [
+                "MetricsServing", "HTTPServing", "MasterCore", "WorkerCore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strict
         ),
     ]

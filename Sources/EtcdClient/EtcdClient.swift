@@ -17,6 +17,12 @@ public final class EtcdClient: Sendable {
     /// etcd's default `--max-txn-ops`: the most operations one txn may hold.
     public static let maxTxnOps = 128
 
+    /// Told of every unary request once it has an outcome: its gateway path (`/v3/kv/txn`), how
+    /// long it took across every endpoint tried, and whether it got a 2xx answer. Called on the
+    /// caller's task; it must be cheap (a daemon records a histogram sample). Watches are not
+    /// unary and are not observed.
+    public typealias RequestObserver = @Sendable (_ path: String, _ duration: Duration, _ succeeded: Bool) -> Void
+
     /// The endpoints, in fail-over order, e.g. `http://127.0.0.1:2379`.
     public let endpoints: [String]
     /// The loop that carries every request of this client.
@@ -26,6 +32,7 @@ public final class EtcdClient: Sendable {
 
     private let ownsLoop: Bool
     private let preferred = Mutex(0)
+    private let observer: RequestObserver?
 
     /// Creates a client of the cluster at `endpoints` (at least one, tried in order).
     ///
@@ -34,12 +41,14 @@ public final class EtcdClient: Sendable {
     ///   - loop: the ``CurlLoop`` to run requests on; by default the client starts its own and
     ///     shuts it down when the client goes away.
     ///   - requestTimeout: the longest one unary call may take on one endpoint.
-    public init(endpoints: [String], loop: CurlLoop? = nil, requestTimeout: Duration = .seconds(30)) {
+    ///   - observer: told of every unary request's duration and outcome (metrics); none by default.
+    public init(endpoints: [String], loop: CurlLoop? = nil, requestTimeout: Duration = .seconds(30), observer: RequestObserver? = nil) {
         precondition(!endpoints.isEmpty, "EtcdClient needs at least one endpoint")
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.loop = loop ?? CurlLoop(name: "titan.etcd")
         self.ownsLoop = loop == nil
         self.requestTimeout = requestTimeout
+        self.observer = observer
     }
 
     deinit {
@@ -93,10 +102,16 @@ public final class EtcdClient: Sendable {
     func post(_ path: String, body: [UInt8], context: ErrorContext, timeout: Duration? = nil) async throws -> [UInt8] {
         var context = context
         context.requestBytes = body.count
+        let start = observer == nil ? nil : ContinuousClock.now
+        var succeeded = false
+        defer {
+            if let start, let observer { observer(path, .now - start, succeeded) }
+        }
         let (status, responseBody, endpoint) = try await send(path: path, body: body, timeout: timeout ?? requestTimeout)
         guard (200..<300).contains(status) else {
             throw EtcdError.from(status: status, body: responseBody, endpoint: endpoint, context: context)
         }
+        succeeded = true
         return responseBody
     }
 

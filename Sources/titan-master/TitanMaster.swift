@@ -4,6 +4,7 @@ import CommandSupport
 import Foundation
 import Logging
 import MasterCore
+import MetricsServing
 import Placement
 import ServiceLifecycle
 import TitanClient
@@ -50,6 +51,8 @@ struct TitanMaster: AsyncParsableCommand {
 
     @OptionGroup var logging: DaemonLogOptions
 
+    @OptionGroup var metricsOptions: MetricsOptions
+
     /// The largest --log-archive-cap: 8Gi, etcd's largest storage quota, for one attempt's output.
     static let maxLogArchiveBytes: Int64 = 8 << 30
 
@@ -64,6 +67,7 @@ struct TitanMaster: AsyncParsableCommand {
             throw ValidationError("--strategy '\(strategy)' is unknown: use binpack or spread")
         }
         let (level, format) = try logging.validated()
+        let metricsAddress = try metricsOptions.validated()
         let (host, port) = try Self.hostPort(listen, flag: "--listen")
         let ui = try uiListen.map { try Self.hostPort($0, flag: "--ui-listen") }
         let archiveCap: Int64
@@ -96,7 +100,17 @@ struct TitanMaster: AsyncParsableCommand {
             LoggingSystem.bootstrap { label in LineLogHandler.make(label: label, format: format, level: level) }
             var logger = Logger(label: "titan.master")
             logger.logLevel = level
-            var services: [any Service] = [MasterService(master: Master(configuration: configuration, logger: logger))]
+            // Bootstrapped (once, here) before any metric handle is made; without the flag every handle is a no-op.
+            let endpoint = metricsAddress.map {
+                MetricsEndpoint(host: $0.host, port: $0.port, durationBuckets: MasterMetrics.durationBuckets, valueBuckets: MasterMetrics.valueBuckets)
+            }
+            let metrics = MasterMetrics()
+            let master = Master(configuration: configuration, logger: logger, metrics: metrics, etcdObserver: endpoint.map { _ in EtcdRequestMetrics().observer })
+            var services: [any Service] = []
+            if let endpoint {
+                services.append(try await endpoint.service(logger: logger) { await metrics.refresh() })
+            }
+            services.append(MasterService(master: master))
             if let ui {
                 let webUI = WebUI(
                     configuration: WebUIConfiguration(masterID: configuration.id, etcdEndpoints: configuration.etcdEndpoints, token: configuration.token, host: ui.host, port: ui.port),

@@ -3,6 +3,7 @@ import ClusterModel
 import CommandSupport
 import DockerClient
 import Foundation
+import MetricsServing
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -56,11 +57,14 @@ struct TitanWorker: AsyncParsableCommand {
 
     @OptionGroup var logging: DaemonLogOptions
 
+    @OptionGroup var metricsOptions: MetricsOptions
+
     @Flag(help: .hidden)
     var guardMode = false
 
     func run() async throws {
         let (level, format) = try logging.validated()
+        let metricsAddress = try metricsOptions.validated()
         let detected = WorkerConfiguration.detectedCapacity()
         var capacity = detected
         do throws(QuantityError) {
@@ -124,8 +128,17 @@ struct TitanWorker: AsyncParsableCommand {
             executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
             arguments: ["--guard-mode", "--id", configuration.nodeID.rawValue, "--work-dir", workDir, "--lease-ttl", "\(leaseTTL)", "--log-level", logging.logLevel, "--log-format", logging.logFormat]
                 + (offersDocker ? ["--docker-socket", dockerSocket] : ["--no-docker"]))
-        let worker = Worker(configuration: configuration, runtimes: runtimes, logger: logger, guardLauncher: guardLauncher)
-        let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Bootstrapped (once, here) before any metric handle is made; without the flag every handle is a no-op.
+        let endpoint = metricsAddress.map { MetricsEndpoint(host: $0.host, port: $0.port, durationBuckets: WorkerMetrics.durationBuckets) }
+        let worker = Worker(
+            configuration: configuration, runtimes: runtimes, logger: logger, guardLauncher: guardLauncher, metrics: WorkerMetrics(),
+            etcdObserver: endpoint.map { _ in EtcdRequestMetrics().observer })
+        var services: [any Service] = []
+        if let endpoint {
+            services.append(try await endpoint.service(logger: logger) {})
+        }
+        services.append(WorkerService(worker: worker))
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -112,11 +112,14 @@ final class ExtremeInputTests: XCTestCase {
         add("titan-worker", worker, "--memory", valid: ["1", "1Pi"], invalid: ["1125899906842625"])
         add("titan-worker", worker, "--lease-ttl", valid: ["2", "3600"], invalid: ["1", "3601"])
         add("titan-worker", worker, "--docker-parallel", valid: ["1", "64"], invalid: ["65"])
+        let badMetricsAddresses = ["127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:" + String(repeating: "9", count: 4000), ":9464"]
+        add("titan-worker", worker, "--metrics-listen", invalid: badMetricsAddresses)
 
         let master = client + ["--listen", "127.0.0.1:PORT"]
         add("titan-master", master, "--lease-ttl", valid: ["2", "3600"], invalid: ["1", "3601"])
         add("titan-master", master, "--log-archive-cap", valid: ["1", "8Gi"], invalid: ["8589934593"])
         add("titan-master", master, "--retention", valid: ["0", "1s", "36500d"], invalid: ["36501d"])
+        add("titan-master", master, "--metrics-listen", invalid: badMetricsAddresses)
 
         add("titan-bench", etcd, "--puts", valid: ["10000000"], invalid: ["10000001"])
         add("titan-bench", etcd, "--per-txn", valid: ["128"], invalid: ["129"])

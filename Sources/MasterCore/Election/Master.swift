@@ -65,17 +65,21 @@ public struct MasterConfiguration: Sendable {
 public struct Master: Sendable {
     let configuration: MasterConfiguration
     let logger: Logger
+    let metrics: MasterMetrics
+    let etcdObserver: EtcdClient.RequestObserver?
 
-    /// Creates a master.
-    public init(configuration: MasterConfiguration, logger: Logger) {
+    /// Creates a master recording into `metrics`; `etcdObserver` is told of every etcd request.
+    public init(configuration: MasterConfiguration, logger: Logger, metrics: MasterMetrics = MasterMetrics(), etcdObserver: EtcdClient.RequestObserver? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
+        self.etcdObserver = etcdObserver
     }
 
     /// Runs until the task is cancelled (SIGTERM/SIGINT); on the way out it gives up the
     /// leader lease so that a standby takes over at once.
     public func run() async throws {
-        let etcd = EtcdClient(endpoints: configuration.etcdEndpoints)
+        let etcd = EtcdClient(endpoints: configuration.etcdEndpoints, observer: etcdObserver)
         defer { etcd.shutdown() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = MasterServer(
@@ -96,7 +100,7 @@ public struct Master: Sendable {
             tasks.addTask { try await router.accept(from: listener) }
             tasks.addTask {
                 try await election.run { term in
-                    try await Term(term: term, etcd: etcd, configuration: configuration, router: router, logger: logger).run()
+                    try await Term(term: term, etcd: etcd, configuration: configuration, router: router, logger: logger, metrics: metrics).run()
                 }
             }
             defer { tasks.cancelAll() }

@@ -13,17 +13,21 @@ struct Term {
     let configuration: MasterConfiguration
     let router: ConnectionRouter
     let logger: Logger
+    let metrics: MasterMetrics
 
     func run() async throws {
-        let committer = GroupCommitter(etcd: etcd, fence: term.fence)
-        let archiver = LogArchiver(etcd: etcd, fence: term.fence, maxArchiveBytes: configuration.maxLogArchiveBytes)
+        let committer = GroupCommitter(etcd: etcd, fence: term.fence, batchSizes: metrics.commitBatchSize)
+        let archiver = LogArchiver(etcd: etcd, fence: term.fence, maxArchiveBytes: configuration.maxLogArchiveBytes, metrics: metrics)
         let scheduler = Scheduler(
             committer: committer,
             archiver: archiver,
             strategy: configuration.strategy,
             idPrefix: String(term.revision, radix: 36),
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
+        metrics.termBegan(revision: term.revision, scheduler: scheduler, archiver: archiver)
+        defer { metrics.termEnded() }
         let context = ConnectionContext(
             scheduler: scheduler,
             archiver: archiver,

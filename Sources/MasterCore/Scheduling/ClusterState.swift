@@ -64,6 +64,8 @@ public struct ClusterState: Sendable {
     /// Pending jobs that retry after a failure, by the time they may be placed again; they
     /// join ``pending`` then (``releaseDueRetries(now:)``).
     public internal(set) var retries = RetryQueue()
+    /// Placement attempts so far (exported as `titan_scheduler_schedule_attempts_total`).
+    public private(set) var placementCounts = PlacementCounts()
     private var nextSequence: UInt64 = 0
 
     /// Creates an empty view.
@@ -116,9 +118,11 @@ public struct ClusterState: Sendable {
         let placed = queue.drain { entry in
             switch place(entry.request, on: nodes.values.map(\.status), strategy: strategy) {
             case let .placed(node, _):
+                placementCounts.scheduled += 1
                 commitPlacement(entry.id, on: node, now: now)
                 return true
             case let .unschedulable(reasons):
+                placementCounts.unschedulable += 1
                 failedReasons[entry.id] = reasons
                 return false
             }
@@ -138,9 +142,11 @@ public struct ClusterState: Sendable {
         guard let job = jobs[id] else { return nil }
         switch place(PlacementRequest(job.spec), on: nodes.values.map(\.status), strategy: strategy) {
         case let .placed(node, _):
+            placementCounts.scheduled += 1
             commitPlacement(id, on: node, now: now)
             return node
         case let .unschedulable(reasons):
+            placementCounts.unschedulable += 1
             waitReasons[id] = reasons
             return nil
         }

@@ -97,6 +97,7 @@ extension Scheduler {
         // finishing after the job became final in memory must not drop the revision that the
         // final write, still queued, is conditioned on.
         for id in change.persisted where change.snapshots[id]?.state.isFinal == true && state.jobs[id]?.status.state.isFinal == true {
+            if let final = state.jobs[id]?.status.state { metrics.jobFinished(final) }
             state.forgetIfFinal(id)
             committer.forget(key: Keys.job(id))
             for (node, ack) in acksAfterWrite.removeValue(forKey: id) ?? [] {
@@ -105,6 +106,8 @@ extension Scheduler {
         }
         var published: Set<JobID> = []
         var ended: [(JobID, JobStatus)] = []
+        // Read once per change: placement time is in milliseconds (`updatedAt`), wall clock.
+        var sentAt: UnixMillis?
         for action in change.followUps {
             switch action {
             case let .assign(id, node):
@@ -113,6 +116,9 @@ extension Scheduler {
                     tracked.status.epoch == change.snapshots[id]?.epoch ?? tracked.status.epoch
                 else { continue }
                 sendAssign(id, tracked, to: node)
+                let now = sentAt ?? Self.now()
+                sentAt = now
+                metrics.dispatch.recordMilliseconds(now.rawValue &- min(now.rawValue, tracked.status.updatedAt.rawValue))
             case let .publish(id):
                 // One event per job and write: a job changed twice in one batch (requeued off a
                 // lost node, then placed at once) was written once and is announced once.

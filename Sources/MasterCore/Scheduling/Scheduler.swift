@@ -19,6 +19,8 @@ public actor Scheduler {
     let archiver: LogArchiver?
     let logger: Logger
     let idPrefix: String
+    /// The process's metrics (no-ops unless the executable bootstrapped a backend).
+    let metrics: MasterMetrics
     var state: ClusterState
     var nextJobNumber: UInt64 = 0
     var workers: [NodeID: Outbox] = [:]
@@ -50,9 +52,13 @@ public actor Scheduler {
 
     /// Creates the scheduler of a term whose writes go through `committer`. Job ids start with
     /// `idPrefix`, which must be unique to the term (the term's revision, in base 36).
-    public init(committer: GroupCommitter, archiver: LogArchiver? = nil, strategy: PlacementStrategy, idPrefix: String, logger: Logger) {
+    public init(
+        committer: GroupCommitter, archiver: LogArchiver? = nil, strategy: PlacementStrategy, idPrefix: String, logger: Logger,
+        metrics: MasterMetrics = MasterMetrics()
+    ) {
         self.committer = committer
         self.archiver = archiver
+        self.metrics = metrics
         self.state = ClusterState(strategy: strategy)
         self.idPrefix = idPrefix
         self.logger = logger
@@ -86,7 +92,10 @@ public actor Scheduler {
             }
             nextJobNumber += 1
             let id = JobID("\(idPrefix)-\(String(nextJobNumber, radix: 36))")
-            actions += state.submit(id: id, spec: spec, now: now)
+            let placing = ContinuousClock.now
+            let placed = state.submit(id: id, spec: spec, now: now)
+            metrics.placementTried(scheduled: placed.contains { if case .assign = $0 { true } else { false } }, duration: .now - placing)
+            actions += placed
             StageTrace.mark(.placed, id.rawValue)
             accepted.append(id)
             outcomes.append(.accepted(id))
@@ -103,6 +112,7 @@ public actor Scheduler {
                 return outcome
             }
         }
+        metrics.submitted.increment(by: accepted.count)
         return outcomes
     }
 

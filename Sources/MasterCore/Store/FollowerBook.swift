@@ -78,6 +78,11 @@ struct FollowerBook {
     /// Killed attempts whose followers wait for their exit, with the time they stop waiting.
     private var dying: [AttemptKey: ContinuousClock.Instant] = [:]
 
+    /// How many followers there are (the metrics endpoint's `titan_log_followers`).
+    var count: Int {
+        followers.values.reduce(0) { $0 + $1.count }
+    }
+
     /// Whether anyone follows `key`.
     func isFollowed(_ key: AttemptKey) -> Bool {
         followers[key] != nil

@@ -73,6 +73,7 @@ extension GroupCommitter {
         for condition in conditions {
             if let condition { compares.append(condition) }
         }
+        batchSizes?.record(batch.count)
         let answer: Result<TxnOutcome, any Error>
         do {
             answer = .success(try await etcd.txnOutcome(Txn(compares: compares, success: batch.map { Self.op(for: $0.write) }, failure: [])))

@@ -1,4 +1,5 @@
 import EtcdClient
+import Metrics
 import Synchronization
 
 /// One write the leader wants durable: a put or a delete of one key, conditional on what the
@@ -100,10 +101,14 @@ public final class GroupCommitter: Sendable {
     let fence: Compare
     let lanes: Int
     let state: Mutex<State>
+    /// Records the writes of each txn (`titan_store_commit_batch_size`).
+    let batchSizes: Recorder?
 
-    /// Creates a committer that writes through `etcd` while `fence` holds.
-    public init(etcd: EtcdClient, fence: Compare, lanes: Int = 4, maxQueued: Int = 16_384) {
+    /// Creates a committer that writes through `etcd` while `fence` holds; `batchSizes`, when
+    /// given, records the number of writes of each txn.
+    public init(etcd: EtcdClient, fence: Compare, lanes: Int = 4, maxQueued: Int = 16_384, batchSizes: Recorder? = nil) {
         self.etcd = etcd
+        self.batchSizes = batchSizes
         self.fence = fence
         self.lanes = max(1, lanes)
         self.state = Mutex(State(queue: CommitQueue(maxQueued: maxQueued, maxOpsPerTxn: Self.maxOpsPerTxn)))

@@ -38,6 +38,8 @@ import WireProtocol
 public actor LogArchiver {
     let etcd: EtcdClient
     private let fence: Compare
+    /// The process's metrics (no-ops unless the executable bootstrapped a backend).
+    let metrics: MasterMetrics
     /// The archive side of every attempt.
     var archive: ArchiveBook
     /// The clients following attempts.
@@ -55,9 +57,10 @@ public actor LogArchiver {
 
     /// Creates an archiver writing through `etcd` under `fence`, keeping at most
     /// `maxArchiveBytes` of compressed output per attempt.
-    public init(etcd: EtcdClient, fence: Compare, maxArchiveBytes: Int) {
+    public init(etcd: EtcdClient, fence: Compare, maxArchiveBytes: Int, metrics: MasterMetrics = MasterMetrics()) {
         self.etcd = etcd
         self.fence = fence
+        self.metrics = metrics
         self.archive = ArchiveBook(maxArchiveBytes: maxArchiveBytes)
         (self.rings, self.doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (self.loadQueue, self.loadRequests) = AsyncStream.makeStream(of: AttemptKey.self)
@@ -69,6 +72,8 @@ public actor LogArchiver {
         // followers copy their whole table.)
         switch archive.receive(chunk, from: node, outbox: outbox, isFollowed: { self.followers.isFollowed($0) }) {
         case .taken:
+            metrics.logChunksReceived.increment()
+            metrics.logBytesReceived.increment(by: chunk.data.readableBytes)
             perform(self.followers.forward(chunk))
             doorbell.yield()
         case let .acknowledge(ack):
@@ -120,6 +125,7 @@ public actor LogArchiver {
                 let txn = Txn(compares: [fence], success: batch.puts.map { .put(key: $0.key, value: $0.value) }, failure: [])
                 let outcome = try await etcd.txnOutcome(txn)
                 guard outcome.succeeded else { throw StoreError.notLeader }
+                metrics.logBytesArchived.increment(by: batch.puts.reduce(0) { $0 + $1.value.count })
             }
             for (ack, outbox) in archive.committed(batch) {
                 outbox.send(.logAck(ack))
@@ -151,7 +157,10 @@ public actor LogArchiver {
             switch action {
             case let .send(chunk, outbox, id):
                 guard !dropped.contains(id) else { continue }
-                if !outbox.send(.logChunk(chunk)) {
+                if outbox.send(.logChunk(chunk)) {
+                    metrics.logChunksForwarded.increment()
+                    metrics.logBytesForwarded.increment(by: chunk.data.readableBytes)
+                } else {
                     followers.drop(id)  // too slow or gone: it reconnects and resumes
                     dropped.insert(id)
                 }

@@ -12,6 +12,7 @@ struct Session: Sendable {
     let etcd: EtcdClient
     let state: WorkerState
     let logger: Logger
+    let metrics: WorkerMetrics
 
     func run() async throws {
         let locator = LeaderLocator(configuration.masterAddress.map { .fixed($0) } ?? .etcd(etcd))
@@ -26,6 +27,8 @@ struct Session: Sendable {
                     token: configuration.token
                 ) { connection in
                     logger.info("session open", metadata: ["leader": "\(connection.serverID)", "address": "\(address)"])
+                    metrics.sessionConnected.record(1)
+                    defer { metrics.sessionConnected.record(0) }
                     // A leader that lets `Outbox.defaultLimit` messages pile up: the session ends
                     // at once; the next one replays what matters.
                     let outbox = Outbox(onOverflow: { connection.disconnect() })
@@ -36,6 +39,16 @@ struct Session: Sendable {
                             while let batch = await outbox.nextBatch() {
                                 do {
                                     try await connection.send(contentsOf: batch)
+                                    var chunks = 0
+                                    var bytes = 0
+                                    for case let .logChunk(chunk) in batch {
+                                        chunks += 1
+                                        bytes += chunk.data.readableBytes
+                                    }
+                                    if chunks > 0 {
+                                        metrics.chunksSent.increment(by: chunks)
+                                        metrics.bytesSent.increment(by: bytes)
+                                    }
                                     if StageTrace.isOn {
                                         for case let .started(report) in batch { StageTrace.mark(.startedWritten, report.jobID.rawValue) }
                                     }

@@ -24,11 +24,19 @@ public struct Worker: Sendable {
     let logger: Logger
     /// The node guard, told of every renewal and exec job (``NodeGuard``).
     let guardLink: GuardLink
+    let metrics: WorkerMetrics
+    let etcdObserver: EtcdClient.RequestObserver?
 
     /// Creates a worker with the runtimes it offers; `guardLauncher` starts its node guard when
-    /// none runs for its work directory (nil: no guard is started).
-    public init(configuration: WorkerConfiguration, runtimes: [any JobRuntime], logger: Logger, guardLauncher: GuardLink.Launcher? = nil) {
+    /// none runs for its work directory (nil: no guard is started). It records into `metrics`,
+    /// and `etcdObserver` is told of every etcd request.
+    public init(
+        configuration: WorkerConfiguration, runtimes: [any JobRuntime], logger: Logger, guardLauncher: GuardLink.Launcher? = nil,
+        metrics: WorkerMetrics = WorkerMetrics(), etcdObserver: EtcdClient.RequestObserver? = nil
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
+        self.etcdObserver = etcdObserver
         self.runtimes = Dictionary(runtimes.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
         self.logger = logger
         self.guardLink = GuardLink(workRoot: configuration.workRoot, launcher: guardLauncher, logger: logger)
@@ -44,7 +52,7 @@ public struct Worker: Sendable {
         let lock = try identity.lockWorkDirectory()
         defer { close(lock) }
         await guardLink.start()
-        let etcd = EtcdClient(endpoints: configuration.etcdEndpoints)
+        let etcd = EtcdClient(endpoints: configuration.etcdEndpoints, observer: etcdObserver)
         defer { etcd.shutdown() }
         var backoff = Duration.milliseconds(200)
         while !Task.isCancelled {
@@ -132,7 +140,7 @@ public struct Worker: Sendable {
                     }
                 }
                 group.addTask { await supervise(launches, state: state, etcd: etcd, lease: leaseID) }
-                group.addTask { try await Session(configuration: configuration, etcd: etcd, state: state, logger: logger).run() }
+                group.addTask { try await Session(configuration: configuration, etcd: etcd, state: state, logger: logger, metrics: metrics).run() }
                 try await group.next()
             }
         } catch {
@@ -151,14 +159,16 @@ public struct Worker: Sendable {
             for await launch in launches {
                 let request = launch.request
                 guard let runtime = runtimes[request.spec.runtime] else {
+                    metrics.runtimeError(request.spec.runtime, .unsupported)
                     group.addTask {
                         await state.exited(request.job, epoch: request.epoch, status: ExitStatus(code: -1, reason: "node \(request.node.rawValue) does not offer the \(request.spec.runtime.rawValue) runtime"))
                     }
                     continue
                 }
                 group.addTask {
-                    let output: JobOutputHandler = { stream, bytes in
+                    let output: JobOutputHandler = { [metrics] stream, bytes in
                         guard bytes.readableBytes > 0 else { return }
+                        metrics.read(bytes.readableBytes, from: stream)
                         await state.log(request.job, epoch: request.epoch, stream: stream, output: bytes)
                     }
                     var resumeAfter: OutputOffsets?
@@ -167,8 +177,12 @@ public struct Worker: Sendable {
                         resumeAfter = archived.offsets
                     }
                     let group = Mutex<Int32?>(nil)
+                    let launched = ContinuousClock.now
+                    let running = Mutex(false)
                     let runner = JobRunner(runtime: runtime, request: request, kill: launch.kill, resumeAfter: resumeAfter, alreadyRan: launch.alreadyRan, output: output) { started in
                         StageTrace.mark(.processStarted, request.job.rawValue)
+                        running.withLock { $0 = true }
+                        metrics.started(runtime.kind, after: .now - launched)
                         // An exec job's process group dies with the lease even if this worker cannot kill it.
                         if let id = started.processGroup, let start = GuardLink.startTime(of: id) {
                             group.withLock { $0 = id }
@@ -178,6 +192,9 @@ public struct Worker: Sendable {
                     }
                     let status = await runner.run()
                     StageTrace.mark(.processExited, request.job.rawValue)
+                    let wasRunning = running.withLock { $0 }
+                    metrics.ended(runtime.kind, status: status, wasRunning: wasRunning)
+                    if status.lostByInfrastructure { metrics.runtimeError(runtime.kind, wasRunning ? .supervise : .start) }
                     if let id = group.withLock({ $0 }) {
                         await guardLink.send(.execEnded(group: id))
                     }
@@ -187,6 +204,7 @@ public struct Worker: Sendable {
                     do {
                         try await runtime.release(request)
                     } catch {
+                        metrics.runtimeError(runtime.kind, .release)
                         // The next incarnation's reclaim removes what is left.
                         logger.warning("could not remove what the job left", metadata: ["job.id": "\(request.job.rawValue)", "job.attempt": "\(request.attempt)", "error": "\(error)"])
                     }
