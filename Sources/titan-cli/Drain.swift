@@ -20,13 +20,13 @@ struct Drain: AsyncParsableCommand {
     @Argument(help: "The node id (as `titan-cli nodes` lists it).")
     var node: String
 
-    @Option(help: "How long the node's jobs may still run, e.g. 90s, 10m, 2h (0 to 30d); then they run again elsewhere. Default: they run to their end.")
+    @Option(parsing: .unconditional, help: "How long the node's jobs may still run, e.g. 90s, 10m, 2h (0 to 30d); then they run again elsewhere. Default: they run to their end.")
     var deadline: String?
 
     @Flag(help: "Return only once the node has no jobs left.")
     var wait = false
 
-    @Option(help: "With --wait: how long to wait at most, e.g. 10m (1s to 30d).")
+    @Option(parsing: .unconditional, help: "With --wait: how long to wait at most, e.g. 10m (1s to 30d).")
     var waitTimeout = "30m"
 
     func run() async throws {

@@ -56,7 +56,7 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Container creates, starts and removals in flight at once against the engine (1 to 64); more does not start containers faster on a small host.")
     var dockerParallel = DockerRuntime.Configuration().maxConcurrentStarts
 
-    @Option(help: "On SIGTERM, how long running jobs may go on before they are stopped and run again elsewhere, e.g. 30s, 10m (0 to 1h). A second SIGTERM, or SIGINT, stops them at once.")
+    @Option(parsing: .unconditional, help: "On SIGTERM, how long running jobs may go on before they are stopped and run again elsewhere, e.g. 30s, 10m (0 to 1h). A second SIGTERM, or SIGINT, stops them at once.")
     var drainTimeout = "30s"
 
     @OptionGroup var logging: DaemonLogOptions

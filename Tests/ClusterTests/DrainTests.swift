@@ -21,6 +21,9 @@ final class DrainTests: ClusterTestCase {
         let drained = try await cluster.cli(["drain", "w1"])
         XCTAssertEqual(drained.exitCode, 0, "stderr: \(drained.stderr)")
         XCTAssertEqual(drained.stdout, "drained w1: it takes no new jobs; 1 job on it runs to its end\n")
+        let impatient = try await cluster.cli(["drain", "w1", "--wait", "--wait-timeout", "1s"])
+        XCTAssertEqual(impatient.exitCode, 1, "the 3 s job still runs: \(impatient.stdout)")
+        XCTAssertEqual(impatient.stderr, "titan-cli: w1 still had jobs after --wait-timeout 1s: it stays drained; see titan-cli list --node w1\n")
         let table = try await cluster.cli(["nodes"])
         XCTAssertTrue(table.stdout.contains("SCHEDULABLE") && table.stdout.contains("AGE"), table.stdout)
         XCTAssertTrue(try XCTUnwrap(table.line(of: "w1")).contains("no (drained)"), table.stdout)
@@ -56,11 +59,15 @@ final class DrainTests: ClusterTestCase {
         let ids = try await cluster.withClient { try await $0.submitAll([spec, spec]) }
         for id in ids { try await cluster.waitForJob(id, "running on w1") { $0.state == .running && $0.node == "w1" } }
 
-        let drained = try await cluster.cli(["drain", "w1", "--deadline", "2s"])
+        let listed = try await cluster.cli(["drain", "w1", "--deadline", "3s", "--output", "json"])
+        XCTAssertTrue(listed.stdout.contains(#""origin" : "user""#), listed.stdout)
+        let table = try await cluster.cli(["nodes"])
+        XCTAssertTrue(try XCTUnwrap(table.line(of: "w1")).contains("no (draining, deadline in "), table.stdout)
+        // The same drain again, waiting until the deadline has moved both jobs off w1.
+        let drained = try await cluster.cli(["drain", "w1", "--wait", "--wait-timeout", "20s"])
         XCTAssertEqual(drained.exitCode, 0, "stderr: \(drained.stderr)")
-        XCTAssertTrue(drained.stdout.hasPrefix("drained w1: it takes no new jobs; 2 jobs on it move elsewhere in "), drained.stdout)
-        let listed = try await cluster.cli(["nodes"])
-        XCTAssertTrue(try XCTUnwrap(listed.line(of: "w1")).contains("no (draining, deadline in "))
+        XCTAssertTrue(drained.stdout.hasPrefix("w1 was already drained; 2 jobs on it move elsewhere in "), drained.stdout)
+        XCTAssertTrue(drained.stdout.hasSuffix("\nw1 has no jobs left\n"), drained.stdout)
 
         for id in ids {
             try await cluster.waitForJob(id, "succeeded", timeout: .seconds(20)) { $0.state == .succeeded }
