@@ -86,7 +86,7 @@ struct Drain: AsyncParsableCommand {
         guard empty else {
             throw CLIFailure("\(node.rawValue) still had jobs after --wait-timeout \(waitTimeout): it stays drained; see titan-cli list --node \(node.rawValue)")
         }
-        print("\(node.rawValue) has no jobs left")
+        if cluster.output == .table { print("\(node.rawValue) has no jobs left") }
     }
 
     private static func jobCount(of node: NodeID, _ connection: TitanConnection) async throws -> UInt32 {
