@@ -58,4 +58,34 @@ final class WorkerDrainTests: ClusterTestCase {
         let nodes = try await cluster.withClient { try await $0.nodes() }
         XCTAssertNil(nodes.first { $0.id == "w1" }?.drain, "a restarted worker comes back schedulable")
     }
+
+    func testASecondSIGTERMStopsAtOnceAndAUsersDrainOutlivesTheRestart() async throws {
+        try await startCluster(workers: [("w1", "2", "2Gi"), ("w2", "4", "4Gi")])
+        let cluster = self.cluster!
+        let markers = try cluster.markerDirectory()
+        let id = try await cluster.withClient {
+            try await $0.submitAll([markerJob(markers, sleep: "$([ $TITAN_ATTEMPT = 1 ] && echo 60 || echo 1)")])
+        }[0]
+        try await cluster.waitForJob(id, "running on w1") { $0.state == .running && $0.node == "w1" }
+        let drained = try await cluster.cli(["drain", "w1"])
+        XCTAssertEqual(drained.exitCode, 0, drained.stderr)
+
+        let worker = try XCTUnwrap(cluster.process(named: "worker w1"))
+        worker.send(SIGTERM)  // a drain of the default 30 s…
+        try await Task.sleep(for: .milliseconds(500))
+        worker.send(SIGTERM)  // …cut short
+        let exited = await worker.waitForExit(timeout: .seconds(8))
+        XCTAssertTrue(exited, "a second SIGTERM stops the worker at once")
+        XCTAssertEqual(worker.exitCode, 0)
+        try await cluster.waitForJob(id, "succeeded on w2", timeout: .seconds(20)) { $0.state == .succeeded }
+        let job = try await cluster.job(id)
+        XCTAssertEqual(job.status.node, "w2")
+        XCTAssertEqual(job.status.failures, 0)
+        XCTAssertEqual(markerLines(markers, id, "done"), ["2"], "the stopped job ended exactly once")
+
+        try cluster.startWorker("w1", cpu: "2", memory: "2Gi", name: "worker w1 again")
+        try await cluster.waitForNodes(2)
+        let nodes = try await cluster.withClient { try await $0.nodes() }
+        XCTAssertEqual(nodes.first { $0.id == "w1" }?.drain?.origin, .user, "the user's drain outlives the worker's restart")
+    }
 }
