@@ -77,3 +77,31 @@ public struct NodeStatus: Hashable, Sendable, Codable {
     /// Capacity not yet allocated (negative if the node is overcommitted).
     public var free: Resources { self.descriptor.capacity - self.allocated }
 }
+
+extension NodeStatus {
+    private enum CodingKeys: String, CodingKey {
+        case descriptor, allocated, jobCount, drain, draining, connected
+    }
+
+    /// Decodes the JSON shape ``encode(to:)`` writes (`draining` is implied by `drain`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            descriptor: try container.decode(NodeDescriptor.self, forKey: .descriptor),
+            allocated: try container.decode(Resources.self, forKey: .allocated),
+            jobCount: try container.decode(UInt32.self, forKey: .jobCount),
+            drain: try container.decodeIfPresent(NodeDrain.self, forKey: .drain),
+            connected: try container.decode(Bool.self, forKey: .connected))
+    }
+
+    /// Encodes every field and, for readers of the JSON before drains had details, `draining`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(descriptor, forKey: .descriptor)
+        try container.encode(allocated, forKey: .allocated)
+        try container.encode(jobCount, forKey: .jobCount)
+        try container.encodeIfPresent(drain, forKey: .drain)
+        try container.encode(draining, forKey: .draining)
+        try container.encode(connected, forKey: .connected)
+    }
+}
