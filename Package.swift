@@ -152,7 +152,7 @@ let package = Package(
             dependencies: [
                 "WorkerCore", "MetricsServing", "TitanClient", "ClusterModel", "DockerClient", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

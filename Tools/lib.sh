@@ -58,14 +58,16 @@ alive() {
     [ "$(basename "$argv0")" = "$2" ]
 }
 
-# stop_pidfile PIDFILE PROGRAM [GRACE_SECONDS]: SIGTERM to the recorded process if `alive`, SIGKILL
-# after GRACE (default 10 s), then waits (at most 5 s more) until it is gone; removes PIDFILE.
+# stop_pidfile PIDFILE PROGRAM [GRACE_SECONDS [SIGNAL]]: SIGNAL (default TERM) to the recorded
+# process if `alive`, SIGKILL after GRACE (default 10 s), then waits (at most 5 s more) until it
+# is gone; removes PIDFILE.
 stop_pidfile() {
-    local pidfile="$1" program="$2" grace="${3:-10}" pid how="SIGTERM"
+    local pidfile="$1" program="$2" grace="${3:-10}" signal="${4:-TERM}" pid how
+    how="SIG$signal"
     [ -f "$pidfile" ] || return 0
     pid=$(pid_of "$pidfile")
     if alive "$pidfile" "$program"; then
-        kill -TERM "$pid" 2>/dev/null || true
+        kill -"$signal" "$pid" 2>/dev/null || true
         if ! wait_until "$grace" gone "$pidfile" "$program"; then
             kill -KILL "$pid" 2>/dev/null || true
             how="SIGKILL after $grace s"

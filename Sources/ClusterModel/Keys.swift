@@ -10,12 +10,18 @@ public enum Keys {
     public static let leader = "/titan/v1/leader"
     /// Prefix of archived log batches.
     public static let logs = "/titan/v1/logs/"
+    /// Prefix of the drains users asked for (`titan-cli drain`), one JSON ``NodeDrain`` per node,
+    /// written by the leader (fenced) and kept until `titan-cli uncordon`.
+    public static let drains = "/titan/v1/drains/"
 
     /// The record of job `id`.
     public static func job(_ id: JobID) -> String { jobs + id.rawValue }
 
     /// The record of node `id`.
     public static func node(_ id: NodeID) -> String { nodes + id.rawValue }
+
+    /// The drain of node `id`, if a user drained it.
+    public static func drain(_ id: NodeID) -> String { drains + id.rawValue }
 
     /// Prefix of every archived log batch of job `id`.
     public static func logs(of id: JobID) -> String { logs + id.rawValue + "/" }
@@ -51,8 +57,17 @@ public enum Keys {
 
     /// The node id in a node key, or nil for a key outside the nodes prefix.
     public static func nodeID(fromKey key: [UInt8]) -> NodeID? {
+        nodeID(fromKey: key, under: nodes)
+    }
+
+    /// The node id in a drain key, or nil for a key outside the drains prefix.
+    public static func drainedNodeID(fromKey key: [UInt8]) -> NodeID? {
+        nodeID(fromKey: key, under: drains)
+    }
+
+    private static func nodeID(fromKey key: [UInt8], under prefix: String) -> NodeID? {
         let text = String(decoding: key, as: UTF8.self)
-        guard text.hasPrefix(nodes), text.count > nodes.count else { return nil }
-        return NodeID(String(text.dropFirst(nodes.count)))
+        guard text.hasPrefix(prefix), text.count > prefix.count else { return nil }
+        return NodeID(String(text.dropFirst(prefix.count)))
     }
 }

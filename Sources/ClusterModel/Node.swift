@@ -12,6 +12,8 @@ public struct NodeDescriptor: Hashable, Sendable, Codable {
     public var runtimes: Set<Runtime>
     /// The worker's software version, for a person. May be empty.
     public var version: String
+    /// When the worker registered this incarnation (its clock); nil in records that predate it.
+    public var registeredAt: UnixMillis?
 
     /// Creates a node description.
     public init(
@@ -20,7 +22,8 @@ public struct NodeDescriptor: Hashable, Sendable, Codable {
         capacity: Resources,
         labels: [String: String] = [:],
         runtimes: Set<Runtime>,
-        version: String = ""
+        version: String = "",
+        registeredAt: UnixMillis? = nil
     ) {
         self.id = id
         self.address = address
@@ -28,6 +31,7 @@ public struct NodeDescriptor: Hashable, Sendable, Codable {
         self.labels = labels
         self.runtimes = runtimes
         self.version = version
+        self.registeredAt = registeredAt
     }
 
     /// Whether every label of `selector` is a label of this node with the same value.
@@ -44,8 +48,8 @@ public struct NodeStatus: Hashable, Sendable, Codable {
     public var allocated: Resources
     /// How many jobs are placed on the node and not finished.
     public var jobCount: UInt32
-    /// Whether the node accepts no new jobs (its running jobs continue).
-    public var draining: Bool
+    /// Why the node accepts no new jobs (its running jobs continue); nil when it does.
+    public var drain: NodeDrain?
     /// Whether the worker holds a session to the leader right now.
     public var connected: Bool
 
@@ -54,19 +58,50 @@ public struct NodeStatus: Hashable, Sendable, Codable {
         descriptor: NodeDescriptor,
         allocated: Resources = .zero,
         jobCount: UInt32 = 0,
-        draining: Bool = false,
+        drain: NodeDrain? = nil,
         connected: Bool = false
     ) {
         self.descriptor = descriptor
         self.allocated = allocated
         self.jobCount = jobCount
-        self.draining = draining
+        self.drain = drain
         self.connected = connected
     }
 
     /// The node's identifier.
     public var id: NodeID { self.descriptor.id }
 
+    /// Whether the node accepts no new jobs (``drain`` says why).
+    public var draining: Bool { self.drain != nil }
+
     /// Capacity not yet allocated (negative if the node is overcommitted).
     public var free: Resources { self.descriptor.capacity - self.allocated }
+}
+
+extension NodeStatus {
+    private enum CodingKeys: String, CodingKey {
+        case descriptor, allocated, jobCount, drain, draining, connected
+    }
+
+    /// Decodes the JSON shape ``encode(to:)`` writes (`draining` is implied by `drain`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            descriptor: try container.decode(NodeDescriptor.self, forKey: .descriptor),
+            allocated: try container.decode(Resources.self, forKey: .allocated),
+            jobCount: try container.decode(UInt32.self, forKey: .jobCount),
+            drain: try container.decodeIfPresent(NodeDrain.self, forKey: .drain),
+            connected: try container.decode(Bool.self, forKey: .connected))
+    }
+
+    /// Encodes every field and, for readers of the JSON before drains had details, `draining`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(descriptor, forKey: .descriptor)
+        try container.encode(allocated, forKey: .allocated)
+        try container.encode(jobCount, forKey: .jobCount)
+        try container.encodeIfPresent(drain, forKey: .drain)
+        try container.encode(draining, forKey: .draining)
+        try container.encode(connected, forKey: .connected)
+    }
 }

@@ -42,6 +42,24 @@ extension TitanConnection {
         return list.nodes
     }
 
+    /// Drains a node: it takes no new jobs; with `deadlineMillis`, the jobs still on it then
+    /// run again elsewhere. An unknown node is ``TitanClientError/server(code:message:)`` with
+    /// `notFound`.
+    public func drain(_ node: NodeID, deadlineMillis: UInt64? = nil) async throws -> DrainResult {
+        guard case let .drainResult(result) = try await request({ .drainNode(DrainNode(correlationID: $0, nodeID: node, deadlineMillis: deadlineMillis)) }) else {
+            throw TitanClientError.protocolViolation("DrainNode was not answered with DrainResult")
+        }
+        return result
+    }
+
+    /// Makes a drained node schedulable again (and drops its pending deadline).
+    public func uncordon(_ node: NodeID) async throws -> DrainResult {
+        guard case let .drainResult(result) = try await request({ .uncordonNode(UncordonNode(correlationID: $0, nodeID: node)) }) else {
+            throw TitanClientError.protocolViolation("UncordonNode was not answered with DrainResult")
+        }
+        return result
+    }
+
     /// Subscribes to job events (all jobs when `jobs` is empty); they arrive on ``pushes``.
     public func watchJobs(_ jobs: [JobID] = []) async throws {
         guard case .subscribed = try await request({ .watchJobs(WatchJobs(correlationID: $0, jobIDs: jobs)) }) else {

@@ -123,6 +123,10 @@ public struct WireMessageType: RawRepresentable, Hashable, Sendable {
     public static let followLogs = WireMessageType(rawValue: 0x0106)
     /// `WatchJobs`: a subscription to job state changes.
     public static let watchJobs = WireMessageType(rawValue: 0x0107)
+    /// `DrainNode`: the node takes no new jobs; its jobs move at an optional deadline.
+    public static let drainNode = WireMessageType(rawValue: 0x0108)
+    /// `UncordonNode`: the node takes new jobs again.
+    public static let uncordonNode = WireMessageType(rawValue: 0x0109)
 
     // 0x02xx: responses and pushes to clients.
     /// `SubmitResult`: one result per submitted job.
@@ -139,6 +143,8 @@ public struct WireMessageType: RawRepresentable, Hashable, Sendable {
     public static let subscribed = WireMessageType(rawValue: 0x0206)
     /// `JobEvent`: a pushed job state change.
     public static let jobEvent = WireMessageType(rawValue: 0x0207)
+    /// `DrainResult`: the answer to `DrainNode` and `UncordonNode`.
+    public static let drainResult = WireMessageType(rawValue: 0x0208)
 
     // 0x03xx: worker session and logs.
     /// `Assign`: run this job (server to worker).
@@ -159,6 +165,8 @@ public struct WireMessageType: RawRepresentable, Hashable, Sendable {
     public static let reportAck = WireMessageType(rawValue: 0x0308)
     /// `Synced`: the worker has reported every attempt it holds on this session (worker to server).
     public static let synced = WireMessageType(rawValue: 0x0309)
+    /// `Stopping`: the worker is shutting down; place nothing more on it (worker to server).
+    public static let stopping = WireMessageType(rawValue: 0x030A)
 }
 
 extension WireMessageType: CustomStringConvertible {
@@ -197,7 +205,7 @@ extension Frame {
     /// payload bytes, or 0 if the payload is shorter. For every other known type it is 0: those
     /// messages carry no correlation id.
     public var correlationIDForError: UInt64 {
-        let isRequest = (WireMessageType.submitJobs.rawValue...WireMessageType.watchJobs.rawValue).contains(self.type.rawValue)
+        let isRequest = (WireMessageType.submitJobs.rawValue...WireMessageType.uncordonNode.rawValue).contains(self.type.rawValue)
         guard isRequest || self.type.name == nil else {
             return 0
         }

@@ -162,13 +162,24 @@ extension WireReader {
                 runtimes: try r.readEnumSet("NodeStatus.runtimes", mask: UInt8.self),
                 version: try r.readString("NodeStatus.version", limit: WireLimits.maxVersionBytes)
             )
-            return NodeStatus(
+            var status = NodeStatus(
                 descriptor: descriptor,
                 allocated: try r.readResources("NodeStatus.allocated.cpuMillis", "NodeStatus.allocated.memoryBytes"),
-                jobCount: try r.readInteger("NodeStatus.jobCount"),
-                draining: try r.readBool("NodeStatus.draining"),
-                connected: try r.readBool("NodeStatus.connected")
+                jobCount: try r.readInteger("NodeStatus.jobCount")
             )
+            let draining = try r.readBool("NodeStatus.draining")
+            status.connected = try r.readBool("NodeStatus.connected")
+            // Appended fields: a peer that predates them ends the record here, and says only
+            // whether the node drains.
+            if r.remainingBytes > 0 {
+                status.descriptor.registeredAt = Self.optionalTime(try r.readInteger("NodeStatus.registeredAt"))
+                status.drain = try r.readOptional("NodeStatus.drain") { (r: inout WireReader) throws(WireError) in
+                    try r.readNodeDrain("NodeStatus.drain")
+                }
+            } else if draining {
+                status.drain = NodeDrain(origin: .user, since: UnixMillis(0))
+            }
+            return status
         }
     }
 }
@@ -305,6 +316,8 @@ extension ByteBuffer {
             b.writeInteger(node.jobCount)
             b.writeWireBool(node.draining)
             b.writeWireBool(node.connected)
+            b.writeInteger(descriptor.registeredAt?.rawValue ?? 0)
+            try b.writeWireOptional(node.drain) { (b: inout ByteBuffer, drain: NodeDrain) in b.writeWireNodeDrain(drain) }
         }
     }
 }

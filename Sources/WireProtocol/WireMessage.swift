@@ -31,6 +31,10 @@ public enum WireMessage: Hashable, Sendable {
     case followLogs(FollowLogs)
     /// `WatchJobs` (0x0107).
     case watchJobs(WatchJobs)
+    /// `DrainNode` (0x0108).
+    case drainNode(DrainNode)
+    /// `UncordonNode` (0x0109).
+    case uncordonNode(UncordonNode)
     /// `SubmitResult` (0x0201).
     case submitResult(SubmitResult)
     /// `JobInfo` (0x0202).
@@ -45,6 +49,8 @@ public enum WireMessage: Hashable, Sendable {
     case subscribed(Subscribed)
     /// `JobEvent` (0x0207).
     case jobEvent(JobEvent)
+    /// `DrainResult` (0x0208).
+    case drainResult(DrainResult)
     /// `Assign` (0x0301).
     case assign(Assign)
     /// `Cancel` (0x0302).
@@ -63,6 +69,8 @@ public enum WireMessage: Hashable, Sendable {
     case reportAck(ReportAck)
     /// `Synced` (0x0309).
     case synced(Synced)
+    /// `Stopping` (0x030A).
+    case stopping(Stopping)
 
     /// The message's type on the wire.
     public var type: WireMessageType {
@@ -80,6 +88,8 @@ public enum WireMessage: Hashable, Sendable {
         case .listNodes: return .listNodes
         case .followLogs: return .followLogs
         case .watchJobs: return .watchJobs
+        case .drainNode: return .drainNode
+        case .uncordonNode: return .uncordonNode
         case .submitResult: return .submitResult
         case .jobInfo: return .jobInfo
         case .jobList: return .jobList
@@ -87,6 +97,7 @@ public enum WireMessage: Hashable, Sendable {
         case .nodeList: return .nodeList
         case .subscribed: return .subscribed
         case .jobEvent: return .jobEvent
+        case .drainResult: return .drainResult
         case .assign: return .assign
         case .cancel: return .cancel
         case .started: return .started
@@ -96,6 +107,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logEnd: return .logEnd
         case .reportAck: return .reportAck
         case .synced: return .synced
+        case .stopping: return .stopping
         }
     }
 
@@ -111,6 +123,9 @@ public enum WireMessage: Hashable, Sendable {
         case .listNodes(let m): return m.correlationID
         case .followLogs(let m): return m.correlationID
         case .watchJobs(let m): return m.correlationID
+        case .drainNode(let m): return m.correlationID
+        case .uncordonNode(let m): return m.correlationID
+        case .drainResult(let m): return m.correlationID
         case .submitResult(let m): return m.correlationID
         case .jobInfo(let m): return m.correlationID
         case .jobList(let m): return m.correlationID
@@ -118,7 +133,7 @@ public enum WireMessage: Hashable, Sendable {
         case .nodeList(let m): return m.correlationID
         case .subscribed(let m): return m.correlationID
         case .serverHello, .hello, .welcome, .ping, .pong, .jobEvent, .assign, .cancel, .started,
-            .exited, .logChunk, .logAck, .logEnd, .reportAck, .synced:
+            .exited, .logChunk, .logAck, .logEnd, .reportAck, .synced, .stopping:
             return nil
         }
     }
@@ -139,6 +154,8 @@ public enum WireMessage: Hashable, Sendable {
         case .listNodes(let p): try p.encode(into: &buffer)
         case .followLogs(let p): try p.encode(into: &buffer)
         case .watchJobs(let p): try p.encode(into: &buffer)
+        case .drainNode(let p): try p.encode(into: &buffer)
+        case .uncordonNode(let p): try p.encode(into: &buffer)
         case .submitResult(let p): try p.encode(into: &buffer)
         case .jobInfo(let p): try p.encode(into: &buffer)
         case .jobList(let p): try p.encode(into: &buffer)
@@ -146,6 +163,7 @@ public enum WireMessage: Hashable, Sendable {
         case .nodeList(let p): try p.encode(into: &buffer)
         case .subscribed(let p): try p.encode(into: &buffer)
         case .jobEvent(let p): try p.encode(into: &buffer)
+        case .drainResult(let p): try p.encode(into: &buffer)
         case .assign(let p): try p.encode(into: &buffer)
         case .cancel(let p): try p.encode(into: &buffer)
         case .started(let p): try p.encode(into: &buffer)
@@ -155,6 +173,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logEnd(let p): try p.encode(into: &buffer)
         case .reportAck(let p): try p.encode(into: &buffer)
         case .synced(let p): try p.encode(into: &buffer)
+        case .stopping(let p): try p.encode(into: &buffer)
         }
     }
 
@@ -174,6 +193,8 @@ public enum WireMessage: Hashable, Sendable {
         case .listNodes: self = .listNodes(try ListNodes(from: &reader))
         case .followLogs: self = .followLogs(try FollowLogs(from: &reader))
         case .watchJobs: self = .watchJobs(try WatchJobs(from: &reader))
+        case .drainNode: self = .drainNode(try DrainNode(from: &reader))
+        case .uncordonNode: self = .uncordonNode(try UncordonNode(from: &reader))
         case .submitResult: self = .submitResult(try SubmitResult(from: &reader))
         case .jobInfo: self = .jobInfo(try JobInfoMessage(from: &reader))
         case .jobList: self = .jobList(try JobList(from: &reader))
@@ -181,6 +202,7 @@ public enum WireMessage: Hashable, Sendable {
         case .nodeList: self = .nodeList(try NodeList(from: &reader))
         case .subscribed: self = .subscribed(try Subscribed(from: &reader))
         case .jobEvent: self = .jobEvent(try JobEvent(from: &reader))
+        case .drainResult: self = .drainResult(try DrainResult(from: &reader))
         case .assign: self = .assign(try Assign(from: &reader))
         case .cancel: self = .cancel(try Cancel(from: &reader))
         case .started: self = .started(try Started(from: &reader))
@@ -190,6 +212,7 @@ public enum WireMessage: Hashable, Sendable {
         case .logEnd: self = .logEnd(try LogEnd(from: &reader))
         case .reportAck: self = .reportAck(try ReportAck(from: &reader))
         case .synced: self = .synced(try Synced(from: &reader))
+        case .stopping: self = .stopping(try Stopping(from: &reader))
         default: throw WireError.unknownMessageType(type.rawValue)
         }
     }
@@ -199,9 +222,9 @@ extension WireMessageType {
     /// Every type protocol v1 defines, in type order.
     public static let allKnown: [WireMessageType] = [
         .error, .serverHello, .hello, .welcome, .ping, .pong,
-        .submitJobs, .getJob, .listJobs, .cancelJob, .listNodes, .followLogs, .watchJobs,
-        .submitResult, .jobInfo, .jobList, .cancelResult, .nodeList, .subscribed, .jobEvent,
-        .assign, .cancel, .started, .exited, .logChunk, .logAck, .logEnd, .reportAck, .synced,
+        .submitJobs, .getJob, .listJobs, .cancelJob, .listNodes, .followLogs, .watchJobs, .drainNode, .uncordonNode,
+        .submitResult, .jobInfo, .jobList, .cancelResult, .nodeList, .subscribed, .jobEvent, .drainResult,
+        .assign, .cancel, .started, .exited, .logChunk, .logAck, .logEnd, .reportAck, .synced, .stopping,
     ]
 
     /// The name used in `Protocol/README.md`, e.g. `SubmitJobs`; `nil` for an unknown type.
@@ -220,6 +243,8 @@ extension WireMessageType {
         case .listNodes: return "ListNodes"
         case .followLogs: return "FollowLogs"
         case .watchJobs: return "WatchJobs"
+        case .drainNode: return "DrainNode"
+        case .uncordonNode: return "UncordonNode"
         case .submitResult: return "SubmitResult"
         case .jobInfo: return "JobInfo"
         case .jobList: return "JobList"
@@ -227,6 +252,7 @@ extension WireMessageType {
         case .nodeList: return "NodeList"
         case .subscribed: return "Subscribed"
         case .jobEvent: return "JobEvent"
+        case .drainResult: return "DrainResult"
         case .assign: return "Assign"
         case .cancel: return "Cancel"
         case .started: return "Started"
@@ -236,6 +262,7 @@ extension WireMessageType {
         case .logEnd: return "LogEnd"
         case .reportAck: return "ReportAck"
         case .synced: return "Synced"
+        case .stopping: return "Stopping"
         default: return nil
         }
     }

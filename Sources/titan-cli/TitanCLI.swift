@@ -12,8 +12,8 @@ import WireProtocol
 struct TitanCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "titan-cli",
-        abstract: "The Titan command-line client: submit, status, list, cancel, nodes.",
-        subcommands: [Submit.self, Status.self, Logs.self, List.self, Cancel.self, Nodes.self]
+        abstract: "The Titan command-line client: submit, status, list, cancel, nodes, drain, uncordon.",
+        subcommands: [Submit.self, Status.self, Logs.self, List.self, Cancel.self, Nodes.self, Drain.self, Uncordon.self]
     )
 
     /// Parses, runs, and maps failures to the exit codes above with one sentence on stderr (also

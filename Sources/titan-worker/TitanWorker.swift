@@ -5,13 +5,16 @@ import DockerClient
 import Foundation
 import MetricsServing
 import Logging
-import NIOPosix
 import ServiceLifecycle
+import NIOPosix
+import UnixSignals
 import TitanClient
 import WorkerCore
 
-/// `titan-worker`: flags → ``WorkerConfiguration`` → a ``Worker`` run as a service; SIGTERM or
-/// SIGINT kills what it runs and revokes the node lease, so the leader re-places the jobs at once.
+/// `titan-worker`: flags → ``WorkerConfiguration`` → a ``Worker``. SIGTERM drains the node (the
+/// leader places nothing more on it; running jobs may end for up to `--drain-timeout`, then the
+/// rest are stopped and run again elsewhere as a node loss) and exits 0; a second SIGTERM, or
+/// SIGINT, stops the jobs at once the same way. On the way out the node lease is revoked.
 @main
 struct TitanWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,6 +58,9 @@ struct TitanWorker: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Container creates, starts and removals in flight at once against the engine (1 to 64); more does not start containers faster on a small host.")
     var dockerParallel = DockerRuntime.Configuration().maxConcurrentStarts
 
+    @Option(parsing: .unconditional, help: "On SIGTERM, how long running jobs may go on before they are stopped and run again elsewhere, e.g. 30s, 10m (0 to 1h). A second SIGTERM, or SIGINT, stops them at once.")
+    var drainTimeout = "30s"
+
     @OptionGroup var logging: DaemonLogOptions
 
     @OptionGroup var metricsOptions: MetricsOptions
@@ -81,6 +87,12 @@ struct TitanWorker: AsyncParsableCommand {
             dockerSocket = try self.dockerSocket ?? DockerClient.socketPathFromEnvironment()
         } catch {
             throw ValidationError("\(error)")
+        }
+        let drainTimeout: Int64
+        do throws(QuantityError) {
+            drainTimeout = try QuantityParser.durationSeconds(self.drainTimeout, flag: "--drain-timeout", upTo: 3600)
+        } catch {
+            throw ValidationError(error.description)
         }
         guard (2...3600).contains(leaseTTL) else {
             throw ValidationError("--lease-ttl \(leaseTTL) is out of range: use 2 (etcd's minimum) to 3600 seconds")
@@ -133,13 +145,53 @@ struct TitanWorker: AsyncParsableCommand {
         let worker = Worker(
             configuration: configuration, runtimes: runtimes, logger: logger, guardLauncher: guardLauncher, metrics: WorkerMetrics(),
             etcdObserver: endpoint.map { _ in EtcdRequestMetrics().observer })
-        var services: [any Service] = []
-        if let endpoint {
-            services.append(try await endpoint.service(logger: logger) {})
+        let metricsService: (any Service)? = endpoint == nil ? nil : try await endpoint!.service(logger: logger) {}
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if let metricsService {
+                group.addTask { try await metricsService.run() }
+            }
+            let timeout = Duration.seconds(drainTimeout)
+            let runLogger = logger
+            group.addTask { try await Self.run(worker, drainTimeout: timeout, logger: runLogger) }
+            // The worker's end ends the metrics endpoint too.
+            defer { group.cancelAll() }
+            try await group.next()
         }
-        services.append(WorkerService(worker: worker))
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+    }
+
+    /// Runs `worker` until a signal ends it: SIGTERM drains it first (``Worker/drain(timeout:)``),
+    /// a second SIGTERM or a SIGINT stops its jobs at once (``Worker/stopJobs()``); then the
+    /// worker is cancelled (its lease revoked).
+    private static func run(_ worker: Worker, drainTimeout: Duration, logger: Logger) async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let (drainRequests, requestDrain) = AsyncStream.makeStream(of: Void.self)
+        // Whichever child ends first ends the worker: the drain when it is done, the signal
+        // reader after a second signal has stopped the jobs, or the worker itself with an error.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run() }
+            group.addTask {
+                for await _ in drainRequests {
+                    await worker.drain(timeout: drainTimeout)
+                    return
+                }
+            }
+            group.addTask {
+                var draining = false
+                for await signal in signals {
+                    if signal == .sigterm, !draining {
+                        draining = true
+                        logger.info("SIGTERM: draining this node", metadata: ["drain.timeout": "\(drainTimeout)"])
+                        requestDrain.yield()
+                        continue
+                    }
+                    logger.info("\(signal == .sigint ? "SIGINT" : "a second SIGTERM"): stopping the jobs now")
+                    await worker.stopJobs()
+                    return
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 }
 
@@ -172,17 +224,6 @@ extension TitanWorker {
                 "Docker does not answer; offering the exec runtime only",
                 metadata: ["docker.socket": "\(dockerSocket)", "error": "\(error)"])
             return nil
-        }
-    }
-}
-
-/// The worker as a service: graceful shutdown cancels it.
-struct WorkerService: Service {
-    let worker: Worker
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await worker.run()
         }
     }
 }

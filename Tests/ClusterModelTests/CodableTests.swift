@@ -66,11 +66,12 @@ final class CodableTests: XCTestCase {
                 capacity: Resources(cpuMillis: 2000, memoryBytes: 4 << 30),
                 labels: ["zone": "a"],
                 runtimes: [.exec, .docker],
-                version: "0.1.0"
+                version: "0.1.0",
+                registeredAt: UnixMillis(1_763_999_000_000)
             ),
             allocated: Resources(cpuMillis: 500, memoryBytes: 1 << 30),
             jobCount: 3,
-            draining: false,
+            drain: NodeDrain(origin: .user, since: UnixMillis(1_764_000_000_000), deadline: UnixMillis(1_764_000_060_000)),
             connected: true
         )
         _ = try self.roundTrip(node)

@@ -75,15 +75,20 @@ final class DockerJobTests: ClusterTestCase {
     }
 }
 
-/// A worker stopped with SIGTERM kills and removes its containers and revokes its lease, so its
-/// jobs run again at once on another node.
+/// A worker stopped with SIGTERM (here with `--drain-timeout 1s`, so the drain ends at once)
+/// kills and removes its containers and revokes its lease, so its jobs run again at once on
+/// another node.
 final class WorkerStopTests: ClusterTestCase {
     override var usesDocker: Bool { true }
 
     func testAGracefullyStoppedWorkerRemovesItsContainersAndItsJobsRunElsewhere() async throws {
         // w1 is smaller, so binpack places the job there first.
-        try await startCluster(workers: [("w1", "2", "2Gi"), ("w2", "4", "4Gi")])
         let cluster = self.cluster!
+        try cluster.startMaster("m1")
+        try await cluster.waitForLeader("m1")
+        try cluster.startWorker("w1", cpu: "2", memory: "2Gi", extra: ["--drain-timeout", "1s"])
+        try cluster.startWorker("w2", cpu: "4", memory: "4Gi")
+        try await cluster.waitForNodes(2)
         let docker = DockerClient(socketPath: TestServices.dockerSocket)
         let id = try await cluster.withClient { try await $0.submitAll([dockerJob("sleep 60", maxAttempts: 2)]) }[0]
         try await waitUntil("the job running on w1", timeout: .seconds(30)) {

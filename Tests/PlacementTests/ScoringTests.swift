@@ -23,7 +23,7 @@ func node(
             runtimes: runtimes
         ),
         allocated: Resources(cpuMillis: allocatedCPU, memoryBytes: allocatedMi << 20),
-        draining: draining,
+        drain: draining ? NodeDrain(origin: .user, since: UnixMillis(0)) : nil,
         connected: connected
     )
 }

@@ -167,6 +167,17 @@ extension VectorCatalog {
             ]
         )
         add(
+            "bad-drain-deadline-above-limit.hex",
+            "A DrainNode whose deadline is 30 days + 1 ms, above the bound of 2592000000 ms.",
+            .invalidValue(field: "DrainNode.deadlineMillis", detail: "2592000001 ms is above 2592000000 (30 days)"),
+            Bytes.header(.drainNode, payloadBytes: 8 + 4 + 1 + 8) + [
+                (Bytes.u64(1), "DrainNode.correlationID = 1"),
+                (Bytes.str16("w1"), "DrainNode.nodeID = \"w1\""),
+                ([1], "DrainNode.deadlineMillis present = 1"),
+                (Bytes.u64(2_592_000_001), "DrainNode.deadlineMillis = 2592000001 (30 days + 1 ms)"),
+            ]
+        )
+        add(
             "bad-payload-short.hex",
             "A complete Ping frame whose payload has 4 bytes; the token needs 8.",
             .truncatedPayload(field: "Ping.token"),

@@ -152,6 +152,30 @@ final class RoundTripTests: XCTestCase {
             [RetryDefaults.maxNodeLosses, RetryDefaults.retryDelaySeconds, RetryDefaults.retryDelayMaxSeconds])
     }
 
+    /// A peer that predates `registeredAt` and `drain` (appended to `NodeStatus`) ends the record
+    /// after `connected`: the node's age is unknown, and `draining` alone reads as a user's drain.
+    func testANodeStatusWithoutTheAppendedDrainFieldsDecodesFromItsFlag() throws {
+        var node = ByteBuffer()
+        try node.writeWireNodeStatus(VectorCatalog.node)
+        // registeredAt (8) + drain present (1) + origin (1) + since (8) + deadline (8).
+        let appended: UInt32 = 26
+        node.setInteger(node.getInteger(at: 0, as: UInt32.self)! - appended, at: 0)
+        node.moveWriterIndex(to: node.writerIndex - Int(appended))
+        var reader = WireReader(node)
+        let old = try reader.readNodeStatus()
+        XCTAssertNil(old.descriptor.registeredAt)
+        XCTAssertEqual(old.drain, NodeDrain(origin: .user, since: UnixMillis(0)))
+        XCTAssertTrue(old.draining)
+        XCTAssertEqual(old.jobCount, VectorCatalog.node.jobCount)
+    }
+
+    func testDrainDurationsAboveThirtyDaysAreRefused() {
+        var buffer = ByteBuffer()
+        XCTAssertThrowsError(try buffer.writeWireFrame(.stopping(Stopping(timeoutMillis: NodeDrain.maxDeadlineMillis + 1))))
+        XCTAssertThrowsError(try buffer.writeWireFrame(.drainNode(DrainNode(correlationID: 1, nodeID: "w1", deadlineMillis: .max))))
+        XCTAssertEqual(buffer.readableBytes, 0, "nothing is written for a refused frame")
+    }
+
     func testEncoderRefusesAJobSpecAboveItsRecordLimit() {
         // Each field is within its own limit; together they pass the 1 MiB of a spec record.
         let argv = Array(repeating: String(repeating: "a", count: WireLimits.maxArgBytes), count: 17)

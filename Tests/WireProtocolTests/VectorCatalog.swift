@@ -76,11 +76,12 @@ enum VectorCatalog {
             capacity: Resources(cpuMillis: 2000, memoryBytes: 4 << 30),
             labels: ["zone": "a"],
             runtimes: [.exec, .docker],
-            version: "0.1.0"
+            version: "0.1.0",
+            registeredAt: UnixMillis(1_764_633_600_000)
         ),
         allocated: Resources(cpuMillis: 500, memoryBytes: 256 << 20),
         jobCount: 1,
-        draining: false,
+        drain: NodeDrain(origin: .user, since: UnixMillis(1_764_633_900_000), deadline: UnixMillis(1_764_634_200_000)),
         connected: true
     )
 
@@ -111,6 +112,8 @@ enum VectorCatalog {
             .followLogs(FollowLogs(correlationID: 6, jobID: "j-000001", attempt: 0, streams: [.stdout, .stderr], fromSeq: 0))
         ),
         ("0107-WatchJobs.hex", .watchJobs(WatchJobs(correlationID: 8, jobIDs: ["j-000001", "j-000002"]))),
+        ("0108-DrainNode.hex", .drainNode(DrainNode(correlationID: 9, nodeID: "worker-1", deadlineMillis: 300_000))),
+        ("0109-UncordonNode.hex", .uncordonNode(UncordonNode(correlationID: 10, nodeID: "worker-1"))),
         (
             "0201-SubmitResult.hex",
             .submitResult(
@@ -147,6 +150,10 @@ enum VectorCatalog {
         ("0205-NodeList.hex", .nodeList(NodeList(correlationID: 5, nodes: [node]))),
         ("0206-Subscribed.hex", .subscribed(Subscribed(correlationID: 6))),
         ("0207-JobEvent.hex", .jobEvent(JobEvent(jobID: "j-000003", status: failedStatus))),
+        (
+            "0208-DrainResult.hex",
+            .drainResult(DrainResult(correlationID: 9, nodeID: "worker-1", changed: true, drain: node.drain, jobCount: 1))
+        ),
         ("0301-Assign.hex", .assign(Assign(jobID: "j-000001", attempt: 1, epoch: 4_294_967_297, spec: spec))),
         ("0302-Cancel.hex", .cancel(Cancel(jobID: "j-000001", epoch: 4_294_967_297))),
         ("0303-Started.hex", .started(Started(jobID: "j-000001", epoch: 4_294_967_297))),
@@ -171,5 +178,6 @@ enum VectorCatalog {
         ("0307-LogEnd.hex", .logEnd(LogEnd(jobID: "j-000001", attempt: 1, finalState: .succeeded, exitCode: 0))),
         ("0308-ReportAck.hex", .reportAck(ReportAck(jobID: "j-000001", epoch: 4_294_967_297))),
         ("0309-Synced.hex", .synced(Synced(held: 3))),
+        ("030a-Stopping.hex", .stopping(Stopping(timeoutMillis: 30_000))),
     ]
 }

@@ -61,6 +61,7 @@ struct Term {
                     throw StoreError.stopped
                 }
             }
+            try await loadDrains(into: scheduler)
             let nodesRevision = try await loadNodes(into: scheduler)
             try await loadJobs(into: scheduler, archiver: archiver)
             try await scheduler.restoreFinished()
@@ -70,6 +71,21 @@ struct Term {
             logger.info("leading", metadata: ["nodes.loaded": "\(nodeCount)"])
             try await group.next()
         }
+    }
+
+    /// Applies every drain a user asked for (before the nodes register, so none is placed on
+    /// meanwhile); an unreadable record is skipped with a warning.
+    private func loadDrains(into scheduler: Scheduler) async throws {
+        let response = try await etcd.range(prefix: Keys.drains)
+        var drains: [(node: NodeID, drain: NodeDrain, revision: Int64)] = []
+        for kv in response.kvs {
+            guard let node = Keys.drainedNodeID(fromKey: kv.key), let drain = try? DrainRecord.decode(kv.value) else {
+                logger.warning("skipping an unreadable drain record", metadata: ["key": "\(String(decoding: kv.key, as: UTF8.self))"])
+                continue
+            }
+            drains.append((node, drain, kv.modRevision))
+        }
+        await scheduler.restoreDrains(drains)
     }
 
     /// Registers every node record; returns the revision the read was made at.

@@ -41,8 +41,9 @@ extension ClusterState {
     /// its clock's tick, so that what the lost node still ran is dead first.
     public static let nodeLossHoldMillis: UInt64 = 1_500
 
-    /// A worker opened its session: it can take work now. Every job placed on it but not yet
-    /// started is assigned again (the worker ignores an assignment it already has).
+    /// A worker opened its session: it can take work now (unless a user drained it). Every job
+    /// placed on it but not yet started is assigned again (the worker ignores an assignment it
+    /// already has).
     ///
     /// Its `running` jobs are *unconfirmed* until the worker reports on them: the worker replays a
     /// `Started` or `Exited` for every attempt it holds, then says `Synced`
@@ -50,6 +51,8 @@ extension ClusterState {
     public mutating func workerConnected(_ id: NodeID, now: UnixMillis) -> [SchedulerAction] {
         guard nodes[id] != nil else { return [] }
         setConnected(id, true)
+        // A stopping worker says so again on this session; a new process does not.
+        setStopping(id, nil)
         let node = nodes[id]!
         setUnconfirmed(id, node.jobs.filter { jobs[$0]?.status.state == .running })
         let reassign = node.jobs.sorted().compactMap { job -> SchedulerAction? in

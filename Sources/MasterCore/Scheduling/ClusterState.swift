@@ -12,6 +12,8 @@ public enum SchedulerAction: Sendable, Equatable {
     case kill(JobID, node: NodeID, epoch: Epoch)
     /// After the write commits, tell job-event subscribers about the new status.
     case publish(JobID)
+    /// Write the node's drain as a user asked for it (`Keys.drain`), or delete it if it has none.
+    case persistDrain(NodeID)
 }
 
 /// A job the leader tracks: every non-final job, and a final one until its record is written.
@@ -45,6 +47,8 @@ public struct TrackedNode: Sendable, Equatable {
     /// While its worker's session replays what it holds (from `Hello` to `Synced`): the jobs
     /// recorded `running` here that it has not yet reported. Nil outside a replay.
     public var unconfirmed: Set<JobID>? = nil
+    /// While its worker shuts down (it said `Stopping` on its current session): that drain.
+    public var stopping: NodeDrain? = nil
 }
 
 /// The leader's in-memory view of the cluster as a state machine: pure, synchronous, and
@@ -66,6 +70,9 @@ public struct ClusterState: Sendable {
     public internal(set) var retries = RetryQueue()
     /// Placement attempts so far (exported as `titan_scheduler_schedule_attempts_total`).
     public private(set) var placementCounts = PlacementCounts()
+    /// The drains users asked for, by node id: kept while the node is away, applied when it
+    /// registers (``refreshDrain(_:)``).
+    public internal(set) var drains: [NodeID: NodeDrain] = [:]
     private var nextSequence: UInt64 = 0
 
     /// Creates an empty view.
@@ -202,6 +209,17 @@ public struct ClusterState: Sendable {
         nodes[id]?.status.connected = connected
     }
 
+    mutating func setStopping(_ id: NodeID, _ drain: NodeDrain?) {
+        nodes[id]?.stopping = drain
+        refreshDrain(id)
+    }
+
+    /// A node's drain as placement and `nodes` see it: a user's, else its stopping worker's.
+    mutating func refreshDrain(_ id: NodeID) {
+        guard nodes[id] != nil else { return }
+        nodes[id]!.status.drain = drains[id] ?? nodes[id]!.stopping
+    }
+
     mutating func setUnconfirmed(_ id: NodeID, _ jobs: Set<JobID>?) {
         nodes[id]?.unconfirmed = jobs
     }
@@ -213,6 +231,7 @@ public struct ClusterState: Sendable {
 
     mutating func setNode(_ id: NodeID, _ node: TrackedNode?) {
         nodes[id] = node
+        refreshDrain(id)
     }
 
     mutating func dropJob(_ id: JobID) {

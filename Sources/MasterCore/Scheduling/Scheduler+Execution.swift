@@ -54,10 +54,17 @@ extension Scheduler {
                 currentAttempts.update(id, status: tracked.status)
             case let .kill(id, node, epoch):
                 workers[node]?.send(.cancel(Cancel(jobID: id, epoch: epoch)))
-                // What the attempt prints until it dies still goes to its archive.
-                if let attempt = state.jobs[id]?.status.attempt {
+                // What the attempt prints until it dies still goes to its archive. A job moved
+                // off a drained node is at its next attempt already: the killed one is the
+                // epoch's (the epoch is the attempt number).
+                let current = state.jobs[id]?.status
+                let attempt = current?.epoch == epoch ? current?.attempt : UInt32(exactly: epoch.rawValue)
+                if let attempt {
                     currentAttempts.killed(id, attempt: attempt, node: node)
                 }
+            case let .persistDrain(node):
+                let operation: StoreWrite.Operation = state.drains[node].map { .put(DrainRecord.encode($0)) } ?? .delete
+                change.writes.append(StoreWrite(key: Keys.drain(node), operation: operation, expectation: .current))
             case .assign, .publish:
                 change.followUps.append(action)
             }
@@ -125,7 +132,7 @@ extension Scheduler {
                 guard published.insert(id).inserted, let status = change.snapshots[id] ?? state.jobs[id]?.status else { continue }
                 publish(JobEvent(jobID: id, status: status))
                 ended.append((id, status))
-            case .persist, .kill:
+            case .persist, .kill, .persistDrain:
                 continue
             }
         }

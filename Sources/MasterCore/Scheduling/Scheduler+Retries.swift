@@ -1,27 +1,28 @@
 import ClusterModel
 
 extension Scheduler {
-    /// The term's retry timer: when the earliest retry delay of a failed job is over, those
-    /// jobs join the pending queue and are offered capacity. Sleeps until that time, or until a
-    /// change brings an earlier one (``armRetries()``); never wakes for nothing. Ends when the
-    /// term ends (its task is cancelled).
+    /// The term's timer: when the earliest retry delay of a failed job is over, those jobs join
+    /// the pending queue and are offered capacity; when a drain's deadline passes, the jobs left
+    /// on its node move (``ClusterState/timersDue(now:)``). Sleeps until the earliest such time,
+    /// or until a change brings an earlier one (``armRetries()``); never wakes for nothing. Ends
+    /// when the term ends (its task is cancelled).
     public func runRetries() async {
         while !Task.isCancelled {
-            let next = state.nextRetryAt
+            let next = state.nextTimerAt
             armedRetryAt = next
             let delay = next.map { at in Duration.milliseconds(Int64(clamping: at.rawValue) - Int64(clamping: Self.now().rawValue)) }
             await retryAlarm.wait(atMost: delay)
-            let actions = state.releaseDueRetries(now: Self.now())
+            let actions = state.timersDue(now: Self.now())
             if !actions.isEmpty {
                 carryOutInBackground(actions)
             }
         }
     }
 
-    /// Wakes the retry timer when the state now holds an earlier retry than the one it sleeps
-    /// for. Called after every change (``prepare(_:created:)``).
+    /// Wakes the timer when the state now holds an earlier retry or drain deadline than the one
+    /// it sleeps for. Called after every change (``prepare(_:created:)``).
     func armRetries() {
-        guard let next = state.nextRetryAt else { return }
+        guard let next = state.nextTimerAt else { return }
         if armedRetryAt.map({ next < $0 }) ?? true {
             armedRetryAt = next
             retryAlarm.ring()

@@ -33,6 +33,18 @@ extension Connection {
             }
         case let .listNodes(request):
             outbox.send(.nodeList(NodeList(correlationID: request.correlationID, nodes: await scheduler.nodes())))
+        case let .drainNode(request):
+            if let result = try await scheduler.drain(request.nodeID, deadlineMillis: request.deadlineMillis, correlationID: request.correlationID) {
+                outbox.send(.drainResult(result))
+            } else {
+                fail(request.correlationID, .notFound, "node \(request.nodeID.rawValue) is not registered: check the name with titan-cli nodes")
+            }
+        case let .uncordonNode(request):
+            if let result = try await scheduler.uncordon(request.nodeID, correlationID: request.correlationID) {
+                outbox.send(.drainResult(result))
+            } else {
+                fail(request.correlationID, .notFound, "node \(request.nodeID.rawValue) is not registered: check the name with titan-cli nodes")
+            }
         case let .watchJobs(request):
             await scheduler.subscribe(outbox, jobs: request.jobIDs.isEmpty ? nil : Set(request.jobIDs))
             outbox.send(.subscribed(Subscribed(correlationID: request.correlationID)))

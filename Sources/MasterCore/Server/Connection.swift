@@ -185,6 +185,8 @@ struct Connection {
             await context.scheduler.exited(report, from: node)
         case .synced:
             await context.scheduler.workerSynced(node, outbox: outbox)
+        case let .stopping(notice):
+            await context.scheduler.workerStopping(node, timeoutMillis: notice.timeoutMillis, outbox: outbox)
         case let .ping(ping):
             outbox.send(.pong(ping))
         case let .logChunk(chunk):

@@ -26,6 +26,8 @@ public struct Worker: Sendable {
     let guardLink: GuardLink
     let metrics: WorkerMetrics
     let etcdObserver: EtcdClient.RequestObserver?
+    /// Which incarnation a shutdown (``drain(timeout:)``, ``stopJobs()``) acts on.
+    let shutdown = ShutdownControl()
 
     /// Creates a worker with the runtimes it offers; `guardLauncher` starts its node guard when
     /// none runs for its work directory (nil: no guard is started). It records into `metrics`,
@@ -104,13 +106,16 @@ public struct Worker: Sendable {
         } else {
             leaseID = try await etcd.grantLease(ttl: configuration.leaseTTLSeconds).id
         }
+        // An incarnation carried on keeps the time it first registered (the AGE `nodes` shows).
+        let carriedOn = earlierLease == nil ? nil : try? await etcd.get(nodeKey).flatMap { try? JSONDecoder().decode(NodeDescriptor.self, from: Data($0.value)) }
         let descriptor = NodeDescriptor(
             id: configuration.nodeID,
             address: ProcessInfo.processInfo.hostName,
             capacity: configuration.capacity,
             labels: configuration.labels,
             runtimes: Set(runtimes.keys),
-            version: "titan/0.1"
+            version: "titan/0.1",
+            registeredAt: carriedOn?.registeredAt ?? UnixMillis(UInt64(Date().timeIntervalSince1970 * 1000))
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -126,6 +131,9 @@ public struct Worker: Sendable {
         let state = WorkerState(node: configuration.nodeID, lease: leaseID, logger: logger, launches: launchContinuation)
         for adoption in adopted {
             await state.adopt(adoption.request, alreadyRan: adoption.alreadyRan)
+        }
+        if let deadline = shutdown.attach(state) {
+            await state.beginStopping(until: deadline)
         }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in

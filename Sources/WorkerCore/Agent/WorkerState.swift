@@ -37,6 +37,9 @@ actor WorkerState {
         var phase: Phase
         let kill: KillSignal
         var log = LogWindow()
+        /// Killed because the worker stops: a failed end is reported as lost to the
+        /// infrastructure, so the job runs again elsewhere without using its attempts.
+        var evicted = false
     }
 
     /// A job the supervisor must start, or (`resume`) take over from an earlier process.
@@ -48,7 +51,7 @@ actor WorkerState {
         var alreadyRan = Duration.zero
     }
 
-    private let node: NodeID
+    let node: NodeID
     /// The node lease of this incarnation, given to every attempt it starts.
     private let lease: Int64?
     private let logger: Logger
@@ -64,6 +67,9 @@ actor WorkerState {
     private var welcomed = false
     /// Set once the incarnation's lease is gone: nothing more is reported (``fence()``).
     private var fenced = false
+    /// Set once the worker shuts down (``beginStopping(until:)``): when it stops the jobs still
+    /// running. Every session says `Stopping` first, and no new assignment is taken.
+    var stopDeadline: ContinuousClock.Instant?
     /// Woken, per job, whenever its window shrinks or its entry goes or is replaced; all at once
     /// when the first session is welcomed.
     let windowChanged = WakeList()
@@ -91,6 +97,7 @@ actor WorkerState {
             welcomed = true
             windowChanged.wakeAll()
         }
+        sayStopping()
         var held: UInt32 = 0
         for job in jobs.keys.sorted() {
             guard var entry = jobs[job] else { continue }
@@ -156,6 +163,8 @@ actor WorkerState {
             if let entry = jobs[ack.jobID], entry.epoch == ack.epoch, case .exited = entry.phase {
                 jobs.removeValue(forKey: ack.jobID)
                 windowChanged.wake(ack.jobID)
+                // A stopping worker waits for this (``waitUntilIdle(until:)``).
+                if jobs.isEmpty { windowChanged.wakeAll() }
             }
         case let .error(error):
             logger.warning("the leader reported an error", metadata: ["code": "\(error.code.name)", "message": "\(error.message)"])
@@ -169,6 +178,7 @@ actor WorkerState {
             if existing.epoch >= assign.epoch { return }  // a repeat after reconnect
             existing.kill.fire()  // an older attempt of the same job: the leader moved on
         }
+        guard stopDeadline == nil else { return refuseWhileStopping(assign) }
         let kill = KillSignal()
         jobs[assign.jobID] = Entry(epoch: assign.epoch, attempt: assign.attempt, phase: .starting, kill: kill)
         windowChanged.wake(assign.jobID)
@@ -204,6 +214,11 @@ actor WorkerState {
 
     private func markExited(_ job: JobID, epoch: Epoch, status: ExitStatus) -> (UInt32, [LogWindow.Cut])? {
         guard var entry = jobs[job], entry.epoch == epoch else { return nil }
+        var status = status
+        if entry.evicted, status.code != 0 {
+            status.lostByInfrastructure = true
+            status.reason = "worker \(node.rawValue) stopped before the attempt ended"
+        }
         entry.phase = .exited(status)
         let held = entry.log.cutHeld()
         jobs[job] = entry

@@ -301,11 +301,11 @@ final class LocalCluster: Sendable {
     /// Stops everything this cluster started (by PID) and removes its temp dir.
     func shutdown() async {
         let launched = started.withLock { $0 }
-        // Workers first (SIGTERM kills their jobs), then their own Docker engine, then masters,
-        // then etcd.
+        // Workers first (SIGINT stops their jobs at once; SIGTERM would drain them first), then
+        // their own Docker engine, then masters, then etcd.
         for prefix in ["worker", "dockerd", "master", "etcd"] {
             for process in launched.reversed() where process.name.hasPrefix(prefix) {
-                await process.stop(grace: prefix == "dockerd" ? .seconds(20) : .seconds(3))
+                await process.stop(grace: prefix == "dockerd" ? .seconds(20) : .seconds(3), signal: prefix == "worker" ? SIGINT : SIGTERM)
             }
         }
         if launched.contains(where: { $0.name == "dockerd" }) {

@@ -62,10 +62,10 @@ final class ManagedProcess: Sendable {
         await waitForExit(timeout: .seconds(5))
     }
 
-    /// SIGTERM, SIGKILL after `grace` if it still runs, then waits until it is reaped.
-    func stop(grace: Duration = .seconds(3)) async {
+    /// `signal` (SIGTERM), SIGKILL after `grace` if it still runs, then waits until it is reaped.
+    func stop(grace: Duration = .seconds(3), signal: Int32 = SIGTERM) async {
         guard isRunning else { return }
-        send(SIGTERM)
+        send(signal)
         if await waitForExit(timeout: grace) { return }
         send(SIGKILL)
         await waitForExit(timeout: .seconds(5))
